@@ -1,0 +1,1 @@
+"""DynamoDB for Django: models stored in DynamoDB, a Connector and a DRF viewset."""

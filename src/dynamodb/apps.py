@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class DynamoDBConfig(AppConfig):
+    name = "dynamodb"
+    verbose_name = "DynamoDB"
+
+    def ready(self):
+        from . import checks, relations, tables  # noqa: F401  (checks registers on import)
+
+        relations.connect()
+        post_migrate.connect(
+            tables.create_after_migrate, dispatch_uid="dynamodb.tables.create_after_migrate"
+        )

@@ -1,0 +1,120 @@
+"""The boto3 client: one per thread, built once with an explicit botocore Config.
+
+This module is the only one that imports botocore. ``call`` runs one API
+operation and turns every botocore failure into an error of
+``dynamodb.exceptions``, keeping the botocore error as its cause.
+"""
+
+import threading
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ParamValidationError,
+    WaiterError,
+)
+
+from . import exceptions
+from .conf import conf
+
+_local = threading.local()
+
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "LimitExceededException",
+    }
+)
+UNAVAILABLE_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
+
+
+def _client_settings():
+    return (
+        conf.ENDPOINT_URL,
+        conf.REGION,
+        float(conf.CONNECT_TIMEOUT),
+        float(conf.READ_TIMEOUT),
+        int(conf.MAX_ATTEMPTS),
+    )
+
+
+def _build_client(endpoint_url, region, connect_timeout, read_timeout, max_attempts):
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        tcp_keepalive=True,
+    )
+    # A Session per client: boto3's default session is not thread-safe to create clients from.
+    session = boto3.session.Session()
+    return session.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+def get_client():
+    """The calling thread's client for the current settings (built on first use)."""
+    key = _client_settings()
+    cached = getattr(_local, "client", None)
+    if cached is None or cached[0] != key:
+        cached = (key, _build_client(*key))
+        _local.client = cached
+    return cached[1]
+
+
+def call(operation, **params):
+    """Run one DynamoDB operation (``"get_item"``, ``"query"``, ...) and return its response."""
+    try:
+        return getattr(get_client(), operation)(**params)
+    except ClientError as error:
+        raise translate_client_error(error) from error
+    except NoCredentialsError as error:
+        raise exceptions.EngineUnavailable(
+            "No AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "a profile or a role (any value works against a local engine)."
+        ) from error
+    except ParamValidationError as error:
+        raise exceptions.ValidationError(None, str(error)) from error
+    except BotoCoreError as error:
+        raise exceptions.EngineUnavailable(f"DynamoDB is unreachable: {error}") from error
+
+
+def translate_client_error(error):
+    """The dynamodb exception matching a botocore ClientError."""
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", "") or code
+    if code == "ConditionalCheckFailedException":
+        return exceptions.ConditionFailed(message, item=error.response.get("Item"))
+    if code == "ResourceNotFoundException":
+        return exceptions.TableNotFound(
+            f"{message} (create the tables with `manage.py createdynamotables`)"
+        )
+    if code == "ResourceInUseException":
+        return exceptions.TableInUse(message)
+    if code in THROTTLING_CODES:
+        return exceptions.Throttled(f"DynamoDB throttled the request: {message}")
+    if (
+        code in UNAVAILABLE_CODES
+        or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    ):
+        return exceptions.EngineUnavailable(f"DynamoDB failed: {message}")
+    if code == "ValidationException":
+        return exceptions.EngineRejected(f"DynamoDB rejected the request: {message}")
+    return exceptions.DynamoError(f"{code}: {message}")
+
+
+def table_waiter_config():
+    """WaiterConfig for table_exists/table_not_exists, from the settings."""
+    return {"Delay": float(conf.WAITER_DELAY), "MaxAttempts": int(conf.WAITER_MAX_ATTEMPTS)}
+
+
+def wait_for(waiter_name, **params):
+    """Block on a botocore waiter, translating its failure."""
+    try:
+        get_client().get_waiter(waiter_name).wait(WaiterConfig=table_waiter_config(), **params)
+    except WaiterError as error:
+        raise exceptions.EngineUnavailable(f"Waiting for {waiter_name} failed: {error}") from error

@@ -1,0 +1,71 @@
+"""DynamoDB attribute types and limits, and the Django field -> DynamoDB type table.
+
+The table is keyed by ``Field.get_internal_type()`` so subclasses of built-in
+fields (EmailField, SlugField, URLField, ImageField, ...) map like their base.
+"""
+
+STRING = "S"
+NUMBER = "N"
+BINARY = "B"
+BOOLEAN = "BOOL"
+# JSON is stored natively: M for objects, L for arrays, S/N/BOOL/NULL for scalars.
+NATIVE = "JSON"
+
+# Types DynamoDB accepts for a table or index key attribute.
+KEY_TYPES = frozenset({STRING, NUMBER, BINARY})
+
+FIELD_TYPES = {
+    "AutoField": NUMBER,
+    "BigAutoField": NUMBER,
+    "SmallAutoField": NUMBER,
+    "IntegerField": NUMBER,
+    "BigIntegerField": NUMBER,
+    "SmallIntegerField": NUMBER,
+    "PositiveIntegerField": NUMBER,
+    "PositiveBigIntegerField": NUMBER,
+    "PositiveSmallIntegerField": NUMBER,
+    "FloatField": NUMBER,
+    "DecimalField": NUMBER,
+    # UTC epoch seconds as an exact decimal with microseconds: sortable, and
+    # usable as a TTL attribute.
+    "DateTimeField": NUMBER,
+    # Microseconds, an exact integer (as Django stores it in SQL).
+    "DurationField": NUMBER,
+    # ISO 8601 strings, which sort chronologically.
+    "DateField": STRING,
+    "TimeField": STRING,
+    "CharField": STRING,
+    "TextField": STRING,
+    "SlugField": STRING,
+    "EmailField": STRING,
+    "URLField": STRING,
+    "FilePathField": STRING,
+    "FileField": STRING,
+    "GenericIPAddressField": STRING,
+    "IPAddressField": STRING,
+    "UUIDField": STRING,
+    "BinaryField": BINARY,
+    "BooleanField": BOOLEAN,
+    "NullBooleanField": BOOLEAN,
+    "JSONField": NATIVE,
+}
+
+# Field types that hold relations; they take the type of the target's primary key.
+RELATION_TYPES = frozenset({"ForeignKey", "OneToOneField"})
+
+# Limits of DynamoDB itself (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+MAX_ITEM_BYTES = 400 * 1024
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+MAX_NUMBER_DIGITS = 38
+MAX_NUMBER_EXPONENT = 125
+MIN_NUMBER_EXPONENT = -130
+MAX_LOCAL_INDEXES = 5
+MAX_GLOBAL_INDEXES = 20
+TABLE_NAME_PATTERN = r"^[a-zA-Z0-9_.-]{3,255}$"
+INDEX_NAME_PATTERN = r"^[a-zA-Z0-9_.-]{3,255}$"
+# A conservative upper bound of a number's stored size in bytes.
+MAX_NUMBER_BYTES = 21
+
+# Name of the global secondary index resolving a model's id to its key.
+ID_INDEX_NAME = "id-index"

@@ -1,0 +1,90 @@
+"""Errors of the dynamodb app.
+
+Each error raised because of an engine response keeps the botocore error as
+its ``__cause__`` (``raise ... from``), so nothing of the original is lost.
+The REST layer maps these classes to HTTP statuses in one place.
+"""
+
+from django.core import exceptions as django_exceptions
+
+
+class DynamoError(Exception):
+    """Base class of every error raised by the dynamodb app."""
+
+
+class ValidationError(DynamoError, django_exceptions.ValidationError):
+    """A value DynamoDB cannot hold or a malformed call, detected before any request.
+
+    It is a Django ``ValidationError`` too, so ``message_dict`` maps each field
+    name (or ``__all__``) to its messages.
+    """
+
+    def __init__(self, field, message):
+        self.field = field
+        django_exceptions.ValidationError.__init__(self, {field or "__all__": [message]})
+
+    def __str__(self):
+        return "; ".join(
+            f"{field}: {message}"
+            for field, messages in self.message_dict.items()
+            for message in messages
+        )
+
+
+class ConditionFailed(DynamoError):
+    """A write's condition did not hold; the connector turns it into a precise error.
+
+    ``item`` is the item as stored when the engine returned it (raw attribute values).
+    """
+
+    def __init__(self, message, item=None):
+        super().__init__(message)
+        self.item = item
+
+
+class ItemNotFound(DynamoError):
+    """The item addressed by a key or an id does not exist."""
+
+
+class ItemAlreadyExists(DynamoError):
+    """An insert found an item with the same key: nothing was overwritten."""
+
+
+class VersionConflict(DynamoError):
+    """The item's version moved since it was read (optimistic locking)."""
+
+    def __init__(self, message, current_version=None):
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class TableNotFound(DynamoError):
+    """The model's table does not exist: run `manage.py createdynamotables`."""
+
+
+class TableInUse(DynamoError):
+    """The table already exists or is being created or deleted."""
+
+
+class TableSchemaMismatch(DynamoError):
+    """An existing table's keys differ from the model's declaration."""
+
+
+class Throttled(DynamoError):
+    """The engine refused the request for capacity; retrying later may succeed."""
+
+    retry_after = 1
+
+
+class EngineUnavailable(DynamoError):
+    """The engine could not be reached or failed, after the configured retries."""
+
+    retry_after = 5
+
+
+class EngineRejected(DynamoError):
+    """The engine rejected a request the connector considered valid."""
+
+
+class UnsupportedOperation(DynamoError, NotImplementedError):
+    """A Django ORM operation was used on a model that lives in DynamoDB."""

@@ -1,0 +1,184 @@
+"""Key conditions and filters from Django-style lookups.
+
+A key tuple list names fields and lookups as Django does:
+``[("user", user), ("date_at__gte", dt)]``. Values are the model's own Python
+values; they are converted here with the field's converter, and the
+expressions are built with ``boto3.dynamodb.conditions`` (placeholders for
+every name and value, so reserved words such as ``name`` or ``user`` work).
+"""
+
+from functools import reduce
+from operator import and_
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from . import constants
+from .conversion import check_key_value
+from .exceptions import ValidationError
+
+KEY_LOOKUPS = {
+    "exact": "eq",
+    "lt": "lt",
+    "lte": "lte",
+    "gt": "gt",
+    "gte": "gte",
+    "range": "between",
+    "startswith": "begins_with",
+}
+FILTER_LOOKUPS = {
+    **KEY_LOOKUPS,
+    "contains": "contains",
+    "in": "is_in",
+    "isnull": None,
+}
+
+
+def split_lookup(expression):
+    """``"date_at__gte"`` -> ``("date_at", "gte")``; a bare name is ``exact``."""
+    if not isinstance(expression, str) or not expression:
+        raise ValidationError(None, f"A lookup must be a field name, got {expression!r}.")
+    name, _, lookup = expression.partition("__")
+    return name, lookup or "exact"
+
+
+def pairs(key_tuple_list, argument):
+    """Read (without modifying) a key tuple list; a dict is accepted too."""
+    if isinstance(key_tuple_list, dict):
+        key_tuple_list = key_tuple_list.items()
+    try:
+        result = [(expression, value) for expression, value in key_tuple_list]
+    except (TypeError, ValueError):
+        raise ValidationError(
+            None, f"{argument} must be a list of (lookup, value) pairs, got {key_tuple_list!r}."
+        ) from None
+    return result
+
+
+def convert(converter, lookup, value, is_key):
+    """Convert a lookup's value (or values) to DynamoDB values for the field."""
+    if lookup == "range":
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ValidationError(converter.name, "A range lookup takes a (low, high) pair.")
+        return [convert(converter, "exact", item, is_key) for item in value]
+    if lookup == "in":
+        if not isinstance(value, list | tuple | set | frozenset) or not value:
+            raise ValidationError(converter.name, "An in lookup takes a non-empty list.")
+        return [convert(converter, "exact", item, is_key) for item in value]
+    if lookup == "isnull":
+        if not isinstance(value, bool):
+            raise ValidationError(converter.name, "An isnull lookup takes True or False.")
+        return value
+    if lookup in ("startswith", "contains"):
+        if converter.dynamo_type != constants.STRING or not isinstance(value, str):
+            raise ValidationError(
+                converter.name, f"{lookup} needs a string field and a string value."
+            )
+        return value
+    if value is None:
+        raise ValidationError(converter.name, "None is not a value to compare with.")
+    converted = converter.to_dynamo(value)
+    if is_key:
+        check_key_value(converter.name, converted, constants.MAX_PARTITION_KEY_BYTES)
+    return converted
+
+
+def key_condition(schema, index, key_tuple_list):
+    """The KeyConditionExpression for a query on the table or an index."""
+    conditions = {}
+    for expression, value in pairs(key_tuple_list, "key_tuple_list"):
+        name, lookup = split_lookup(expression)
+        converter = schema.by_name.get(name)
+        if converter is None:
+            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+        if converter is index.partition:
+            if lookup != "exact":
+                raise ValidationError(
+                    name, f"The partition key takes only an exact value, not {lookup!r}."
+                )
+        elif converter is not index.sort:
+            where = f"index {index.name!r}" if index.name else "the table"
+            raise ValidationError(
+                name,
+                f"{name!r} is not a key of {where}; filter on it with filter=[...] instead.",
+            )
+        elif lookup not in KEY_LOOKUPS:
+            raise ValidationError(
+                name, f"Unknown sort-key lookup {lookup!r}; use one of {sorted(KEY_LOOKUPS)}."
+            )
+        if converter.attribute in conditions:
+            raise ValidationError(name, "Only one condition per key attribute.")
+        conditions[converter.attribute] = _condition(
+            Key(converter.attribute),
+            KEY_LOOKUPS[lookup],
+            convert(converter, lookup, value, is_key=True),
+        )
+    if index.partition.attribute not in conditions:
+        raise ValidationError(
+            index.partition.name,
+            f"A query needs the partition key {index.partition.name!r} (exact value).",
+        )
+    return reduce(and_, conditions.values())
+
+
+def filter_condition(schema, filters):
+    """A FilterExpression on any fields, or None when there is no filter."""
+    if not filters:
+        return None
+    conditions = []
+    for expression, value in pairs(filters, "filter"):
+        name, lookup = split_lookup(expression)
+        converter = schema.by_name.get(name)
+        if converter is None:
+            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+        if lookup not in FILTER_LOOKUPS:
+            raise ValidationError(
+                name, f"Unknown lookup {lookup!r}; use one of {sorted(FILTER_LOOKUPS)}."
+            )
+        attribute = Attr(converter.attribute)
+        converted = convert(converter, lookup, value, is_key=False)
+        if lookup == "isnull":
+            conditions.append(attribute.not_exists() if converted else attribute.exists())
+        else:
+            conditions.append(_condition(attribute, FILTER_LOOKUPS[lookup], converted))
+    return reduce(and_, conditions)
+
+
+def exact_key(schema, key_tuple_list):
+    """The raw-value key {attribute: value} of one item, from exact lookups on the table keys."""
+    values = {}
+    for expression, value in pairs(key_tuple_list, "key_tuple_list"):
+        name, lookup = split_lookup(expression)
+        converter = schema.by_name.get(name)
+        if converter is None:
+            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+        if converter not in (schema.table.partition, schema.table.sort) or lookup != "exact":
+            raise ValidationError(
+                name, f"An item is addressed by exact values of its keys; {expression!r} is not."
+            )
+        if converter.attribute in values:
+            raise ValidationError(name, "The key is given twice.")
+        values[converter.attribute] = key_value(schema, converter, value)
+    for converter in (schema.table.partition, schema.table.sort):
+        if converter is not None and converter.attribute not in values:
+            raise ValidationError(converter.name, f"The key needs {converter.name!r}.")
+    return values
+
+
+def key_value(schema, converter, value):
+    """A key attribute's DynamoDB value, checked for emptiness and size."""
+    if value is None:
+        raise ValidationError(converter.name, "A key attribute needs a value.")
+    converted = converter.to_dynamo(value)
+    limit = (
+        constants.MAX_PARTITION_KEY_BYTES
+        if converter is schema.table.partition
+        else constants.MAX_SORT_KEY_BYTES
+    )
+    check_key_value(converter.name, converted, limit)
+    return converted
+
+
+def _condition(attribute, method, value):
+    if method == "between":
+        return attribute.between(*value)
+    return getattr(attribute, method)(value)

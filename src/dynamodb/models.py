@@ -1,0 +1,179 @@
+"""DynamoCompatibleModel: an ordinary Django model whose rows live in DynamoDB.
+
+    class Booking(DynamoCompatibleModel):
+        table_name = "BookingUserByDateAt"
+        partition_key = "user"
+        sort_key = "date_at"
+        ...
+
+The model keeps Django's fields, validation, forms and serializers; its data
+goes to DynamoDB through ``dynamodb.connector.Connector``. ``save()`` and
+``delete()`` write through the Connector; ``Model.objects`` refuses queryset
+operations with an error naming the Connector.
+"""
+
+from django.db import models
+from django.db.models.signals import post_delete, pre_delete
+
+from .checks import model_errors
+from .connector import Connector
+from .exceptions import UnsupportedOperation
+from .schema import GlobalIndex, LocalIndex
+
+__all__ = ["DynamoCompatibleModel", "GlobalIndex", "LocalIndex"]
+
+
+class DynamoManager(models.Manager):
+    """The default manager: using the ORM on a DynamoDB model is an error that says what to use.
+
+    Accessing the manager is allowed (Django's internals do); building a
+    queryset from it is not.
+    """
+
+    def get_queryset(self):
+        raise UnsupportedOperation(
+            f"{self.model._meta.label} is stored in DynamoDB, not in the SQL database: "
+            f"use dynamodb.connector.Connector({self.model.__name__}) "
+            "(get, select, all, insert, update, delete, get_by_id, count)."
+        )
+
+
+class DynamoInternalManager(models.Manager):
+    """The base manager Django's internals use: it sees no SQL rows.
+
+    The deletion collector looks for rows related to a deleted object through
+    ``_base_manager``; there are none in SQL, and the Connector applies the
+    relation's ``on_delete`` in DynamoDB instead (see ``dynamodb.relations``).
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().none()
+
+
+class DynamoCompatibleModel(models.Model):
+    """Abstract base of models stored in DynamoDB.
+
+    Class attributes (read by ``dynamodb.schema`` and checked at startup):
+
+    - ``table_name``: the DynamoDB table (``DYNAMODB_TABLE_PREFIX`` is prepended).
+    - ``partition_key``: field name of the partition (hash) key.
+    - ``sort_key``: optional field name of the sort (range) key.
+    - ``secondary_indexes``: ``GlobalIndex(...)`` / ``LocalIndex(...)`` declarations.
+    - ``ttl_field``: optional DateTimeField whose time DynamoDB expires the item at.
+    - ``version_field``: optional IntegerField for optimistic locking; every
+      update and delete is conditioned on it and increments it.
+
+    Key attributes never change after creation, as in DynamoDB itself.
+    """
+
+    _is_dynamo_model = True
+
+    table_name = None
+    partition_key = None
+    sort_key = None
+    secondary_indexes = ()
+    ttl_field = None
+    version_field = None
+
+    objects = DynamoManager()
+    _dynamo_internal = DynamoInternalManager()
+
+    class Meta:
+        abstract = True
+        managed = False
+        base_manager_name = "_dynamo_internal"
+
+    # Hooks of the seed API; each may be overridden by a model.
+
+    def __from_dynamo__(self, data_dict, projected=None):
+        """Set this instance's fields from a DynamoDB item and return it.
+
+        ``data_dict`` maps attribute names to values as boto3's deserializer
+        returns them. ``projected`` is the set of attributes an index projects
+        (None: the whole item): fields outside it stay deferred, and Django
+        loads them on first access.
+        """
+        for converter in Connector(type(self)).schema.converters:
+            value = data_dict.get(converter.attribute)
+            if value is None and projected is not None and converter.attribute not in projected:
+                continue
+            setattr(self, converter.attname, converter.from_dynamo(value))
+        return self
+
+    def __to_dynamo__(self):
+        """This instance as a DynamoDB item: attribute name -> value (None omitted)."""
+        item = {}
+        for converter in Connector(type(self)).schema.converters:
+            value = converter.to_dynamo(getattr(self, converter.attname))
+            if value is not None:
+                item[converter.attribute] = value
+        return item
+
+    def __convert_id_to_dynamo_key_list__(self, django_id):
+        """The key tuple list of the item whose id is ``django_id``, or None if none has it."""
+        return Connector(type(self)).key_list_for_id(django_id)
+
+    # Django's persistence API, routed to DynamoDB.
+
+    def save(self, *args, force_insert=False, force_update=False, update_fields=None, **kwargs):
+        """Insert a new instance (never overwriting) or update a loaded one.
+
+        ``update_fields`` writes only those fields (UpdateItem).
+        """
+        connector = Connector(type(self))
+        if update_fields is not None:
+            connector.update(self, fields=list(update_fields))
+        elif force_insert or (self._state.adding and not force_update):
+            connector.insert(self)
+        else:
+            connector.update(self)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        """Delete the item (conditioned on its version where the model has one).
+
+        Sends Django's pre_delete/post_delete signals, so relations pointing
+        to this model apply their on_delete.
+        """
+        model = type(self)
+        connector = Connector(model)
+        pre_delete.send(sender=model, instance=self, using=None, origin=self)
+        connector.delete(self)
+        post_delete.send(sender=model, instance=self, using=None, origin=self)
+        return 1, {self._meta.label: 1}
+
+    delete.alters_data = True
+
+    @classmethod
+    def check(cls, **kwargs):
+        """Django's model checks plus the DynamoDB declaration checks (dynamodb.E0xx)."""
+        errors = super().check(**kwargs)
+        if not cls._meta.abstract:
+            errors += model_errors(cls)
+        return errors
+
+    def get_key_list(self):
+        """This instance's key as a key tuple list, e.g. ``[("user", 3), ("date_at", dt)]``."""
+        schema = Connector(type(self)).schema
+        return [
+            (converter.name, getattr(self, converter.attname))
+            for converter in (schema.table.partition, schema.table.sort)
+            if converter is not None
+        ]
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Reload fields from DynamoDB (also how deferred fields are loaded)."""
+        stored = Connector(type(self)).get(self.get_key_list())
+        if stored is None:
+            raise self.DoesNotExist(f"{self._meta.object_name} no longer exists in DynamoDB.")
+        names = fields or [f.attname for f in self._meta.concrete_fields]
+        for name in names:
+            attname = self._meta.get_field(name).attname
+            setattr(self, attname, getattr(stored, attname))
+
+    def validate_unique(self, exclude=None):
+        """No SQL uniqueness queries: DynamoDB's conditional insert enforces unique keys."""
+
+    def validate_constraints(self, exclude=None):
+        """Meta.constraints are SQL constraints; DynamoDB has none to check."""

@@ -1,0 +1,445 @@
+"""A model's DynamoDB schema: table, keys, indexes and field converters.
+
+Read from the model's class attributes and Django's ``_meta``; this module
+never imports ``models.py``. ``declaration_errors`` is the single judge of a
+model's declaration: the system checks report what it finds, and
+``schema_for`` refuses to build a schema from a model it rejects.
+"""
+
+import re
+import threading
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+from . import constants
+from .conf import conf
+from .conversion import FieldConverter, dynamo_type
+
+PROJECTIONS = ("ALL", "KEYS_ONLY")
+KEY_ON_DELETE = (models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING)
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    """A global secondary index: its own partition key (and optional sort key).
+
+    ``projection`` is ``"ALL"``, ``"KEYS_ONLY"`` or a list of field names.
+    Items read through a partial projection have their other fields deferred:
+    Django loads them from the table on first access.
+    """
+
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+    projection: str | tuple = "ALL"
+
+
+@dataclass(frozen=True)
+class LocalIndex:
+    """A local secondary index: the table's partition key with another sort key."""
+
+    name: str
+    sort_key: str
+    projection: str | tuple = "ALL"
+
+
+@dataclass(frozen=True)
+class IndexSchema:
+    name: str | None  # None for the table itself
+    partition: FieldConverter
+    sort: FieldConverter | None
+    projected: frozenset | None  # attribute names, or None when every attribute is projected
+
+    def key_attributes(self):
+        return [c.attribute for c in (self.partition, self.sort) if c is not None]
+
+
+def is_dynamo_model(model):
+    """Whether a model class declares a DynamoDB table (a DynamoCompatibleModel)."""
+    return getattr(model, "_is_dynamo_model", False) and not model._meta.abstract
+
+
+def _concrete_field(model, name):
+    if not isinstance(name, str):
+        return None
+    for field in model._meta.concrete_fields:
+        if field.name == name or field.attname == name:
+            return field
+    return None
+
+
+def _key_field_errors(model, attribute, name, check_id):
+    field = _concrete_field(model, name)
+    if field is None:
+        return field, [
+            (
+                check_id,
+                f"{attribute} {name!r} is not a concrete field of {model._meta.label}.",
+                f"Set {attribute} to the name of one of its fields.",
+            )
+        ]
+    errors = []
+    if field.null:
+        errors.append(
+            (
+                "dynamodb.E004",
+                f"Key field {name!r} of {model._meta.label} is nullable; DynamoDB keys always "
+                "have a value.",
+                "Remove null=True from the field.",
+            )
+        )
+    if dynamo_type(field) not in constants.KEY_TYPES:
+        errors.append(
+            (
+                "dynamodb.E005",
+                f"Key field {name!r} of {model._meta.label} is a {type(field).__name__}; "
+                "DynamoDB keys must be strings, numbers or binary.",
+                "Key on a CharField, UUIDField, integer, DecimalField, DateTimeField, "
+                "DateField or BinaryField.",
+            )
+        )
+    if field.is_relation and field.remote_field.on_delete not in KEY_ON_DELETE:
+        errors.append(
+            (
+                "dynamodb.E012",
+                f"Key field {name!r} of {model._meta.label} has on_delete="
+                f"{field.remote_field.on_delete.__name__}, which would change a key.",
+                "Key attributes never change: use CASCADE, PROTECT, RESTRICT or DO_NOTHING.",
+            )
+        )
+    return field, errors
+
+
+def _index_errors(model, index, seen_names):
+    label = model._meta.label
+    errors = []
+    if not isinstance(index, GlobalIndex | LocalIndex):
+        return [
+            (
+                "dynamodb.E006",
+                f"secondary_indexes of {label} holds {index!r}.",
+                "Declare each index as dynamodb.models.GlobalIndex(...) or LocalIndex(...).",
+            )
+        ]
+    if not re.match(constants.INDEX_NAME_PATTERN, index.name or "") or index.name in seen_names:
+        errors.append(
+            (
+                "dynamodb.E006",
+                f"Index name {index.name!r} of {label} is invalid or used twice.",
+                "Use a unique name of 3 to 255 letters, digits, '_', '-' or '.'.",
+            )
+        )
+    seen_names.add(index.name)
+    keys = [index.sort_key]
+    if isinstance(index, GlobalIndex):
+        keys = [index.partition_key] + ([index.sort_key] if index.sort_key else [])
+    for key in keys:
+        field = _concrete_field(model, key)
+        if field is None or dynamo_type(field) not in constants.KEY_TYPES:
+            errors.append(
+                (
+                    "dynamodb.E006",
+                    f"Index {index.name!r} of {label} keys on {key!r}, which is not a field of "
+                    "string, number or binary type.",
+                    "Key indexes on concrete fields stored as S, N or B.",
+                )
+            )
+    projection = index.projection
+    if isinstance(projection, str):
+        if projection not in PROJECTIONS:
+            errors.append(
+                (
+                    "dynamodb.E006",
+                    f"Index {index.name!r} of {label} has projection {projection!r}.",
+                    "Use 'ALL', 'KEYS_ONLY' or a list of field names.",
+                )
+            )
+    elif not all(_concrete_field(model, name) for name in projection):
+        errors.append(
+            (
+                "dynamodb.E006",
+                f"Index {index.name!r} of {label} projects an unknown field.",
+                "List only field names of the model in projection.",
+            )
+        )
+    return errors
+
+
+def declaration_errors(model):
+    """Every problem of a model's DynamoDB declaration, as (check id, message, hint)."""
+    label = model._meta.label
+    errors = []
+    table_name = getattr(model, "table_name", None)
+    if not isinstance(table_name, str) or not re.match(constants.TABLE_NAME_PATTERN, table_name):
+        errors.append(
+            (
+                "dynamodb.E001",
+                f"{label}.table_name is {table_name!r}.",
+                "Set table_name to 3-255 letters, digits, '_', '-' or '.'.",
+            )
+        )
+    if model._meta.managed:
+        errors.append(
+            (
+                "dynamodb.E010",
+                f"{label} has Meta.managed = True: migrate would create an SQL table for it.",
+                "Subclass DynamoCompatibleModel.Meta (class Meta(DynamoCompatibleModel.Meta))"
+                " or set managed = False.",
+            )
+        )
+    for field in model._meta.many_to_many:
+        errors.append(
+            (
+                "dynamodb.E009",
+                f"{label}.{field.name} is a ManyToManyField, which DynamoDB cannot hold.",
+                "Store the related ids in a JSONField instead.",
+            )
+        )
+    for field in model._meta.concrete_fields:
+        if getattr(field, "generated", False) or dynamo_type(field) is None:
+            errors.append(
+                (
+                    "dynamodb.E009",
+                    f"{label}.{field.name} ({type(field).__name__}) has no DynamoDB type.",
+                    "Use a built-in field type, or give the custom field a "
+                    "get_internal_type() returning a built-in one.",
+                )
+            )
+    if any(check_id == "dynamodb.E009" for check_id, _, _ in errors):
+        return errors
+
+    partition_key = getattr(model, "partition_key", None)
+    sort_key = getattr(model, "sort_key", None)
+    if partition_key is None:
+        errors.append(
+            (
+                "dynamodb.E002",
+                f"{label} declares no partition_key.",
+                "Set partition_key to the name of the field DynamoDB partitions on.",
+            )
+        )
+        return errors
+    partition_field, key_errors = _key_field_errors(
+        model, "partition_key", partition_key, "dynamodb.E002"
+    )
+    errors += key_errors
+    if sort_key is not None:
+        sort_field, key_errors = _key_field_errors(model, "sort_key", sort_key, "dynamodb.E003")
+        errors += key_errors
+        if sort_field is not None and sort_field is partition_field:
+            errors.append(
+                (
+                    "dynamodb.E003",
+                    f"{label}.sort_key is the partition key.",
+                    "Choose another field, or no sort_key.",
+                )
+            )
+    pk_type = dynamo_type(model._meta.pk)
+    if pk_type not in constants.KEY_TYPES:
+        errors.append(
+            (
+                "dynamodb.E011",
+                f"The primary key of {label} is stored as {pk_type}; the id index needs "
+                "a string, number or binary key.",
+                "Use an AutoField, BigAutoField, UUIDField or CharField primary key.",
+            )
+        )
+    indexes = getattr(model, "secondary_indexes", ()) or ()
+    seen = set()
+    for index in indexes:
+        errors += _index_errors(model, index, seen)
+    local = sum(isinstance(index, LocalIndex) for index in indexes)
+    if local > constants.MAX_LOCAL_INDEXES or len(indexes) - local >= constants.MAX_GLOBAL_INDEXES:
+        errors.append(
+            (
+                "dynamodb.E006",
+                f"{label} declares more secondary indexes than DynamoDB allows.",
+                f"At most {constants.MAX_LOCAL_INDEXES} local and "
+                f"{constants.MAX_GLOBAL_INDEXES - 1} global indexes (one serves ids).",
+            )
+        )
+    ttl_field = getattr(model, "ttl_field", None)
+    if ttl_field is not None:
+        field = _concrete_field(model, ttl_field)
+        if field is None or dynamo_type(field) != constants.NUMBER or field.is_relation:
+            errors.append(
+                (
+                    "dynamodb.E007",
+                    f"{label}.ttl_field {ttl_field!r} is not a DateTimeField or integer field.",
+                    "Name a DateTimeField (or an integer field of epoch seconds).",
+                )
+            )
+    version_field = getattr(model, "version_field", None)
+    if version_field is not None:
+        field = _concrete_field(model, version_field)
+        if (
+            field is None
+            or field.get_internal_type()
+            not in (
+                "IntegerField",
+                "BigIntegerField",
+                "PositiveIntegerField",
+                "PositiveBigIntegerField",
+            )
+            or version_field in (partition_key, sort_key)
+        ):
+            errors.append(
+                (
+                    "dynamodb.E008",
+                    f"{label}.version_field {version_field!r} is not a non-key integer field.",
+                    "Name an IntegerField (or BigIntegerField) that is not a key.",
+                )
+            )
+    attributes = [FieldConverter(f).attribute for f in model._meta.concrete_fields]
+    duplicates = {name for name in attributes if attributes.count(name) > 1}
+    if duplicates:
+        errors.append(
+            (
+                "dynamodb.E013",
+                f"{label} stores several fields under the attribute(s) {sorted(duplicates)}.",
+                "Give each field its own db_column.",
+            )
+        )
+    return errors
+
+
+class ModelSchema:
+    """Everything the connector needs to know about a model's table, computed once."""
+
+    def __init__(self, model):
+        errors = declaration_errors(model)
+        if errors:
+            check_id, message, hint = errors[0]
+            raise ImproperlyConfigured(f"{message} {hint} ({check_id})")
+        meta = model._meta
+        self.model = model
+        self.label = meta.label
+        self.base_table_name = model.table_name
+        self.converters = tuple(FieldConverter(f) for f in meta.concrete_fields)
+        self.by_name = {}
+        for converter in self.converters:
+            self.by_name[converter.name] = converter
+            self.by_name[converter.attname] = converter
+        self.by_attribute = {c.attribute: c for c in self.converters}
+        self.pk = self.by_name[meta.pk.name]
+        self.table = IndexSchema(
+            None, self.by_name[model.partition_key], self.by_name.get(model.sort_key), None
+        )
+        self.key_names = frozenset(
+            name
+            for converter in (self.table.partition, self.table.sort)
+            if converter is not None
+            for name in (converter.name, converter.attname)
+        )
+        self.version = self.by_name.get(getattr(model, "version_field", None))
+        self.ttl = self.by_name.get(getattr(model, "ttl_field", None))
+        self.indexes = {}
+        self.local_indexes = []
+        self.global_indexes = []
+        for index in getattr(model, "secondary_indexes", ()) or ():
+            schema = self._index_schema(index)
+            self.indexes[index.name] = schema
+            (self.local_indexes if isinstance(index, LocalIndex) else self.global_indexes).append(
+                schema
+            )
+        self.id_index = None
+        if self.pk is not self.table.partition:
+            self.id_index = IndexSchema(constants.ID_INDEX_NAME, self.pk, None, frozenset())
+            self.global_indexes.append(self.id_index)
+        self.index_key_attributes = frozenset(
+            attribute
+            for index in self.indexes.values()
+            for attribute in index.key_attributes()
+            if attribute not in self.table.key_attributes()
+        )
+
+    def _index_schema(self, index):
+        partition = (
+            self.table.partition
+            if isinstance(index, LocalIndex)
+            else self.by_name[index.partition_key]
+        )
+        sort = self.by_name[index.sort_key] if index.sort_key else None
+        if index.projection == "ALL":
+            projected = None
+        elif index.projection == "KEYS_ONLY":
+            projected = frozenset()
+        else:
+            projected = frozenset(self.by_name[name].attribute for name in index.projection)
+        return IndexSchema(index.name, partition, sort, projected)
+
+    @property
+    def table_name(self):
+        """The table's name with the current DYNAMODB_TABLE_PREFIX."""
+        return f"{conf.TABLE_PREFIX}{self.base_table_name}"
+
+    def index(self, name):
+        """The table (``None``) or the named index, or a clear error."""
+        if name is None:
+            return self.table
+        if name == constants.ID_INDEX_NAME and self.id_index is not None:
+            return self.id_index
+        try:
+            return self.indexes[name]
+        except KeyError:
+            from .exceptions import ValidationError
+
+            raise ValidationError(
+                None, f"{self.label} has no index {name!r}; it has {sorted(self.indexes)}."
+            ) from None
+
+    def table_definition(self):
+        """CreateTable parameters: keys, indexes, on-demand billing."""
+        attributes = {}
+
+        def key_schema(index):
+            schema = []
+            for converter, key_type in ((index.partition, "HASH"), (index.sort, "RANGE")):
+                if converter is not None:
+                    attributes[converter.attribute] = converter.dynamo_type
+                    schema.append({"AttributeName": converter.attribute, "KeyType": key_type})
+            return schema
+
+        def projection(index):
+            if index.projected is None:
+                return {"ProjectionType": "ALL"}
+            if not index.projected:
+                return {"ProjectionType": "KEYS_ONLY"}
+            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": sorted(index.projected)}
+
+        definition = {
+            "TableName": self.table_name,
+            "KeySchema": key_schema(self.table),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if self.local_indexes:
+            definition["LocalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": key_schema(i), "Projection": projection(i)}
+                for i in self.local_indexes
+            ]
+        if self.global_indexes:
+            definition["GlobalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": key_schema(i), "Projection": projection(i)}
+                for i in self.global_indexes
+            ]
+        definition["AttributeDefinitions"] = [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
+        ]
+        return definition
+
+
+_schemas = {}
+_schemas_lock = threading.Lock()
+
+
+def schema_for(model):
+    """The (cached) ModelSchema of a DynamoCompatibleModel class."""
+    schema = _schemas.get(model)
+    if schema is None:
+        with _schemas_lock:
+            schema = _schemas.get(model)
+            if schema is None:
+                schema = _schemas[model] = ModelSchema(model)
+    return schema

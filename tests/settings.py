@@ -1,0 +1,16 @@
+"""Settings for the test suite: the project's, plus a test-only app."""
+
+from project.settings import *  # noqa: F403
+from project.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+SECRET_KEY = "test-secret-key-not-for-production"
+DEBUG = False
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The fixtures start the engine and give each test its own table prefix.
+DYNAMODB_ENDPOINT_URL = None
+DYNAMODB_TABLE_PREFIX = "test_"
+DYNAMODB_CREATE_TABLES_ON_MIGRATE = False
+DYNAMODB_MAX_ATTEMPTS = 2
+DYNAMODB_WAITER_DELAY = 0.05
