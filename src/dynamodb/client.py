@@ -118,3 +118,19 @@ def wait_for(waiter_name, **params):
         get_client().get_waiter(waiter_name).wait(WaiterConfig=table_waiter_config(), **params)
     except WaiterError as error:
         raise exceptions.EngineUnavailable(f"Waiting for {waiter_name} failed: {error}") from error
+
+
+def probe(operation, timeout=1.0, **params):
+    """Run one operation with a short timeout and no retry (readiness checks)."""
+    endpoint_url, region, *_ = _client_settings()
+    key = (endpoint_url, region, timeout, timeout, 1)
+    cached = getattr(_local, "probe", None)
+    if cached is None or cached[0] != key:
+        cached = (key, _build_client(*key))
+        _local.probe = cached
+    try:
+        return getattr(cached[1], operation)(**params)
+    except ClientError as error:
+        raise translate_client_error(error) from error
+    except BotoCoreError as error:
+        raise exceptions.EngineUnavailable(f"DynamoDB is unreachable: {error}") from error

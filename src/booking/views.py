@@ -1,0 +1,13 @@
+from dynamodb.viewsets import DynamoViewset
+
+from .models import Booking
+from .serializers import BookingSerializer
+
+
+class DynamoBooking(DynamoViewset):
+    """A user's bookings; staff see and manage everyone's."""
+
+    queryset = None
+    model_class = Booking
+    serializer_class = BookingSerializer
+    filter_fields = {"name": ["exact", "startswith"], "date_for": ["gte", "lte", "lt", "gt"]}

@@ -1,0 +1,224 @@
+"""Cursor pagination over DynamoDB's LastEvaluatedKey, in DRF's response shape.
+
+One DynamoDB request per page. A cursor is opaque and signed with the
+SECRET_KEY: it carries a start key, a direction and a fingerprint of the
+listing (partition, conditions, order) it was issued for, so a tampered,
+truncated or foreign cursor is refused (400) instead of reaching other data.
+
+``previous`` works for partition listings (Query) by reading the partition
+in the other direction from the page's first item; it is ``null`` for
+whole-table listings (Scan), which DynamoDB reads in one direction only.
+"""
+
+import base64
+from collections import OrderedDict
+
+from django.core import signing
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from .exceptions import EngineRejected
+
+FORWARD = "n"
+BACKWARD = "p"
+
+
+def encode_key(key):
+    """A raw DynamoDB key as JSON-able data (binary values in base64)."""
+    if key is None:
+        return None
+    encoded = {}
+    for name, value in key.items():
+        ((kind, raw),) = value.items()
+        encoded[name] = [kind, base64.b64encode(raw).decode() if kind == "B" else raw]
+    return encoded
+
+
+def decode_key(data):
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError("not a key")
+    key = {}
+    for name, (kind, raw) in data.items():
+        if kind not in ("S", "N", "B") or not isinstance(raw, str):
+            raise ValueError("not a key")
+        key[name] = {kind: base64.b64decode(raw) if kind == "B" else raw}
+    return key
+
+
+class DynamoCursorPagination(BasePagination):
+    """Cursor pagination of a DynamoViewset's list."""
+
+    # Query parameter carrying the cursor.
+    cursor_query_param = "cursor"
+    # Query parameter a client may use to choose the page size...
+    page_size_query_param = "page_size"
+    # ...within these bounds: larger requests are clamped to the maximum.
+    page_size = 25
+    max_page_size = 100
+    # Salt of the cursor signature: cursors are valid only for this purpose.
+    signing_salt = "dynamodb.pagination.cursor"
+    invalid_cursor_message = "Invalid cursor: use the next or previous link of a listing."
+    foreign_cursor_message = "This cursor belongs to another listing (other user or filters)."
+
+    def paginate(self, connector, listing, request, view):
+        """The page of model instances this request asks for."""
+        self.request = request
+        self.listing = listing
+        self.connector = connector
+        self.page_size = self.get_page_size(request)
+        self.query_index = listing.index
+        start, direction = self.decode_cursor(request, listing)
+        is_scan = listing.partition is None
+        backward = direction == BACKWARD
+        try:
+            if is_scan:
+                page = connector.scan_page(
+                    filter=listing.filters, page_size=self.page_size, cursor=start
+                )
+            else:
+                key_list = [(connector.schema.table.partition.name, listing.partition)]
+                page = connector.select_page(
+                    key_list + listing.conditions,
+                    index=listing.index,
+                    filter=listing.filters,
+                    descending=listing.descending != backward,
+                    page_size=self.page_size,
+                    cursor=start,
+                )
+        except EngineRejected as error:
+            # The engine rejects a start key that is not in this partition or index.
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from error
+        items = list(reversed(page.items)) if backward else page.items
+        if backward:
+            # Reading back from a position: there is always a way forward again.
+            self.has_previous = page.cursor is not None
+            self.previous_position = page.cursor
+            self.has_next = True
+            self.next_position = self.item_key(items[-1]) if items else page.cursor
+        else:
+            self.has_next = page.cursor is not None
+            self.next_position = page.cursor
+            # None as a backward position reads back from the end of the partition.
+            self.has_previous = not is_scan and direction is not None
+            self.previous_position = self.item_key(items[0]) if items else page.cursor
+        return items
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: ["Use a positive integer."]})
+        return min(size, self.max_page_size)
+
+    def item_key(self, instance):
+        """The raw key of an instance in the queried table or index (a start key)."""
+        schema = self.connector.schema
+        index = schema.index(self.query_index)
+        converters = {schema.table.partition, schema.table.sort, index.partition, index.sort}
+        return {
+            converter.attribute: self._serialized(converter, instance)
+            for converter in converters
+            if converter is not None
+        }
+
+    @staticmethod
+    def _serialized(converter, instance):
+        from .connector import serialize
+
+        value = converter.to_dynamo(getattr(instance, converter.attname))
+        return serialize({"v": value})["v"]
+
+    # Cursors
+
+    def encode_cursor(self, position, direction):
+        payload = {"k": encode_key(position), "d": direction, "f": self.listing.fingerprint()}
+        token = signing.dumps(payload, salt=self.signing_salt, compress=True)
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, self.page_size_query_param, self.page_size)
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    def decode_cursor(self, request, listing):
+        """(start key, direction) of the request's cursor; (None, None) for the first page."""
+        token = request.query_params.get(self.cursor_query_param)
+        if token is None:
+            return None, None
+        try:
+            payload = signing.loads(token, salt=self.signing_salt)
+            start = decode_key(payload["k"])
+            direction = payload["d"]
+            fingerprint = payload["f"]
+        except (signing.BadSignature, ValueError, KeyError, TypeError):
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from None
+        if direction not in (FORWARD, BACKWARD):
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        if fingerprint != listing.fingerprint():
+            raise ValidationError({self.cursor_query_param: [self.foreign_cursor_message]})
+        return start, direction
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        if self.next_position is None:
+            # Forward from the very beginning: the first page, which has no cursor.
+            url = self.request.build_absolute_uri()
+            return remove_query_param(url, self.cursor_query_param)
+        return self.encode_cursor(self.next_position, FORWARD)
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        return self.encode_cursor(self.previous_position, BACKWARD)
+
+    def get_paginated_response(self, data):
+        return Response(
+            OrderedDict(
+                [
+                    ("next", self.get_next_link()),
+                    ("previous", self.get_previous_link()),
+                    ("results", data),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque cursor from a previous page's next or previous link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Items per page (default {self.page_size}, "
+                f"at most {self.max_page_size}).",
+                "schema": {"type": "integer"},
+            },
+        ]

@@ -1,0 +1,260 @@
+"""DynamoViewset: a ModelViewSet-style REST API over a DynamoCompatibleModel.
+
+    class DynamoBooking(DynamoViewset):
+        queryset = None
+        model_class = Booking
+        serializer_class = BookingSerializer
+
+Composed like DRF's ``ModelViewSet``: list, create, retrieve, update,
+partial_update and destroy mixins over a generic base with ``get_object()``
+and ``perform_create/update/destroy`` hooks. The serializer validates; the
+viewset writes through the Connector (``serializer.save()`` would go to the
+SQL manager). Items are confined to their owner's partition: a non-staff
+user only ever sees and writes items whose ``owner_field`` is themselves.
+"""
+
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404
+from rest_framework import mixins, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from .connector import Connector
+from .exceptions import ValidationError as DynamoValidationError
+from .filters import DynamoFilterBackend, normalise_filter_fields
+from .handlers import exception_handler
+from .pagination import DynamoCursorPagination
+
+AUTO = "auto"
+KEY_IMMUTABLE = "Key fields are immutable: delete the item and create a new one."
+
+
+class DynamoGenericViewSet(GenericViewSet):
+    """The generic base: configuration, connector, object lookup and owner confinement."""
+
+    # The DynamoCompatibleModel served.
+    model_class = None
+    # Kept None: the data is in DynamoDB, reached through get_connector().
+    queryset = None
+    pagination_class = DynamoCursorPagination
+    filter_backends = [DynamoFilterBackend]
+    # Non-key fields clients may filter on: ["name"] or {"name": ["exact", "startswith"]}.
+    filter_fields = ()
+    # The ForeignKey to the user owning each item. "auto": the partition key when it is
+    # a ForeignKey to AUTH_USER_MODEL. None: items are shared by all authenticated users.
+    owner_field = AUTO
+    lookup_field = "pk"
+
+    def get_model_class(self):
+        if self.model_class is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs model_class = <a DynamoCompatibleModel>."
+            )
+        return self.model_class
+
+    def get_connector(self):
+        return Connector(self.get_model_class())
+
+    def get_queryset(self):
+        """An empty queryset naming the model, for DRF's and drf-spectacular's introspection.
+
+        DynamoDB items are read through ``get_connector()``, never through the ORM.
+        """
+        return self.get_model_class()._base_manager.none()
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def get_filter_fields(self):
+        return normalise_filter_fields(self.filter_fields)
+
+    def get_owner_field(self):
+        """The name of the owning ForeignKey, or None when items are shared."""
+        schema = self.get_connector().schema
+        partition = schema.table.partition
+        if self.owner_field == AUTO:
+            field = partition.field
+            user_model = settings.AUTH_USER_MODEL
+            if field.is_relation and field.related_model._meta.label == user_model:
+                return partition.name
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: {schema.label} is not partitioned by a ForeignKey to "
+                f"{user_model}. Set owner_field = None to share its items among all "
+                "authenticated users."
+            )
+        if self.owner_field is not None and self.owner_field != partition.name:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.owner_field must be the partition key "
+                f"{partition.name!r} (or None)."
+            )
+        return self.owner_field
+
+    def is_confined(self):
+        """Whether this request only reaches the requesting user's own items."""
+        return self.get_owner_field() is not None and not self.request.user.is_staff
+
+    def get_object(self):
+        """The item addressed by the URL's id, or 404 (also for another user's item)."""
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        raw_id = self.kwargs[lookup_url_kwarg]
+        connector = self.get_connector()
+        try:
+            instance = connector.get_by_id(raw_id)
+        except DynamoValidationError:
+            raise Http404 from None
+        if instance is None or not self.owns(instance):
+            raise Http404(f"No {connector.schema.label} with id {raw_id}.")
+        self.check_object_permissions(self.request, instance)
+        return instance
+
+    def owns(self, instance):
+        if not self.is_confined():
+            return True
+        owner = self.get_connector().schema.by_name[self.get_owner_field()]
+        return getattr(instance, owner.attname) == self.request.user.pk
+
+    def get_serializer(self, *args, **kwargs):
+        """The serializer, with the owner field read-only for confined users.
+
+        A non-staff user's items always belong to them: a ``user`` in the body
+        is ignored. Staff may name the owner, which defaults to themselves.
+        """
+        serializer = super().get_serializer(*args, **kwargs)
+        owner = self.get_owner_field()
+        fields = getattr(serializer, "child", serializer).fields
+        if owner in fields:
+            if self.is_confined():
+                fields[owner].read_only = True
+            else:
+                fields[owner].required = False
+        return serializer
+
+    def validate_body(self, serializer):
+        """Validate a request body: unknown fields are errors, not silently dropped."""
+        if isinstance(self.request.data, Mapping):
+            unknown = sorted(set(self.request.data) - set(serializer.fields))
+            if unknown:
+                raise ValidationError({name: ["Unknown field."] for name in unknown})
+        serializer.is_valid(raise_exception=True)
+
+    def build_instance(self, validated_data):
+        """A new model instance from validated data, owned by the requesting user."""
+        data = dict(validated_data)
+        owner = self.get_owner_field()
+        if owner is not None and (self.is_confined() or data.get(owner) is None):
+            data[owner] = self.request.user
+        return self.get_model_class()(**data)
+
+    def changed_fields(self, instance, validated_data):
+        """Names of the non-key fields an update writes; a changed key field is a 400."""
+        schema = self.get_connector().schema
+        errors = {}
+        changed = []
+        for name, value in validated_data.items():
+            converter = schema.by_name[name]
+            if name in schema.key_names:
+                current = getattr(instance, converter.attname)
+                if converter.python_value(value) != current:
+                    errors[name] = [KEY_IMMUTABLE]
+                continue
+            changed.append(name)
+        if errors:
+            raise ValidationError(errors)
+        return changed
+
+
+class DynamoListModelMixin:
+    """List one partition (Query) or, for staff and shared models, the table (Scan)."""
+
+    def list(self, request, *args, **kwargs):
+        connector = self.get_connector()
+        listing = DynamoFilterBackend().listing(request, self, self.get_partition())
+        page = self.paginator.paginate(connector, listing, request, self)
+        serializer = self.get_serializer(page, many=True)
+        return self.paginator.get_paginated_response(serializer.data)
+
+    def get_partition(self):
+        """The partition a list reads: the user's own, or the one a staff user asks for."""
+        if self.is_confined():
+            return self.request.user.pk
+        partition = self.get_connector().schema.table.partition
+        raw = self.request.query_params.get(partition.name)
+        if raw is None:
+            return None
+        try:
+            partition.to_dynamo(raw)
+            return partition.python_value(raw)
+        except DynamoValidationError as error:
+            raise ValidationError({partition.name: error.messages}) from error
+
+
+class DynamoCreateModelMixin:
+    """Create with Connector.insert: never overwrites (an existing key is a 409)."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        self.validate_body(serializer)
+        self.perform_create(serializer)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def perform_create(self, serializer):
+        instance = self.build_instance(serializer.validated_data)
+        self.get_connector().insert(instance)
+        serializer.instance = instance
+
+
+class DynamoRetrieveModelMixin(mixins.RetrieveModelMixin):
+    """Retrieve by id, through the id index."""
+
+
+class DynamoUpdateModelMixin:
+    """PUT replaces the item; PATCH writes only the fields sent (falsy values included)."""
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        self.validate_body(serializer)
+        self.perform_update(serializer)
+        return Response(serializer.data)
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        changed = self.changed_fields(instance, serializer.validated_data)
+        for name in changed:
+            setattr(instance, name, serializer.validated_data[name])
+        if not serializer.partial:
+            self.get_connector().update(instance)
+        elif changed:
+            self.get_connector().update(instance, fields=changed)
+
+
+class DynamoDestroyModelMixin:
+    """Delete by id; a second delete is a 404."""
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.perform_destroy(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_destroy(self, instance):
+        self.get_connector().delete(instance)
+
+
+class DynamoViewset(
+    DynamoListModelMixin,
+    DynamoCreateModelMixin,
+    DynamoRetrieveModelMixin,
+    DynamoUpdateModelMixin,
+    DynamoDestroyModelMixin,
+    DynamoGenericViewSet,
+):
+    """List, create, retrieve, update, partial_update and destroy a DynamoDB model."""

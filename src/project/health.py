@@ -1,0 +1,26 @@
+"""Liveness and readiness endpoints for load balancers and compose healthchecks."""
+
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from dynamodb.health import ping_tables
+
+
+@never_cache
+@require_safe
+def health(request):
+    """The process is up and serving requests."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def ready(request):
+    """DynamoDB answers within a short timeout and every model's table exists."""
+    problem = ping_tables()
+    if problem:
+        return JsonResponse(
+            {"status": "unavailable", "dynamodb": problem}, status=503, headers={"Retry-After": "5"}
+        )
+    return JsonResponse({"status": "ok", "dynamodb": "ok"})

@@ -1,0 +1,24 @@
+"""Refuse request bodies over API_MAX_BODY_BYTES before anything reads them."""
+
+from django.conf import settings
+from django.http import JsonResponse
+
+
+class RequestBodyLimitMiddleware:
+    """413 with a JSON message for a declared body larger than the limit, whatever its type."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.API_MAX_BODY_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        if length > limit:
+            return JsonResponse(
+                {"detail": f"Request body is {length} bytes; the limit is {limit} bytes."},
+                status=413,
+            )
+        return self.get_response(request)
