@@ -72,6 +72,15 @@ def expression_params(**conditions):
     return params
 
 
+def _typed_keys(definition):
+    """Sorted (name, HASH or RANGE, S/N/B) of a table's keys, from CreateTable or DescribeTable."""
+    types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
+    return sorted(
+        (key["AttributeName"], key["KeyType"], types.get(key["AttributeName"]))
+        for key in definition["KeySchema"]
+    )
+
+
 @dataclass
 class Page:
     """One page of results and the cursor of the next one (None on the last page).
@@ -128,10 +137,10 @@ class Connector:
 
     def _check_existing(self, definition):
         table = client.call("describe_table", TableName=definition["TableName"])["Table"]
-        if sorted(table["KeySchema"], key=str) != sorted(definition["KeySchema"], key=str):
+        if _typed_keys(table) != _typed_keys(definition):
             raise TableSchemaMismatch(
-                f"Table {definition['TableName']} exists with keys {table['KeySchema']}, "
-                f"but {self.schema.label} declares {definition['KeySchema']}."
+                f"Table {definition['TableName']} exists with keys {_typed_keys(table)}, "
+                f"but {self.schema.label} declares {_typed_keys(definition)}."
             )
 
     def delete_table(self, wait=True):
@@ -335,7 +344,8 @@ class Connector:
             if limit is not None and "FilterExpression" not in params:
                 params["Limit"] = min(params.get("Limit", limit - returned), limit - returned)
             response = client.call(operation, **params)
-            for item in response.get("Items", []):
+            # A filtered page may hold more matches than the limit still wants.
+            for item in response.get("Items", [])[: None if limit is None else limit - returned]:
                 yield self.instance(item, projected)
                 returned += 1
             if "LastEvaluatedKey" not in response:
@@ -361,15 +371,22 @@ class Connector:
         self._check_instance(instance)
         schema = self.schema
         saved = {c.attname: getattr(instance, c.attname) for c in (schema.pk, schema.version) if c}
+        needs_id = (
+            saved[schema.pk.attname] is None
+            and schema.pk.field.get_internal_type() in AUTO_FIELDS
+        )
         try:
-            if saved[schema.pk.attname] is None and (
-                schema.pk.field.get_internal_type() in AUTO_FIELDS
-            ):
-                setattr(instance, schema.pk.attname, ids.allocate_ids(schema.table_name)[0])
+            if needs_id:
+                # Validate with the largest id first: no id is reserved for an invalid item.
+                setattr(instance, schema.pk.attname, ids.MAX_ID)
             if schema.version is not None and saved[schema.version.attname] is None:
                 setattr(instance, schema.version.attname, 1)
             self._pre_save(instance, add=True)
             item = self._item(instance)
+            if needs_id:
+                new_id = ids.allocate_ids(schema.table_name)[0]
+                setattr(instance, schema.pk.attname, new_id)
+                item[schema.pk.attribute] = schema.pk.to_dynamo(new_id)
             client.call(
                 "put_item",
                 TableName=schema.table_name,
@@ -574,7 +591,7 @@ class Connector:
         returned = 0
         while limit is None or returned < limit:
             response = client.call(operation, **params)
-            for item in response.get("Items", []):
+            for item in response.get("Items", [])[: None if limit is None else limit - returned]:
                 yield {attribute: item[attribute] for attribute in key_names}
                 returned += 1
             if "LastEvaluatedKey" not in response:

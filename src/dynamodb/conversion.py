@@ -41,11 +41,13 @@ def check_number(name, value):
         raise ValidationError(name, f"{value} cannot be stored: DynamoDB numbers must be finite.")
     if not value:
         return value
-    digits = value.normalize().as_tuple().digits
-    if len(digits) > constants.MAX_NUMBER_DIGITS:
+    # Counted on the digits themselves: normalize() would round to the context's 28 digits.
+    digits = "".join(map(str, value.as_tuple().digits))
+    significant = len(digits.rstrip("0"))
+    if significant > constants.MAX_NUMBER_DIGITS:
         raise ValidationError(
             name,
-            f"{value} has {len(digits)} significant digits; "
+            f"{value} has {significant} significant digits; "
             f"DynamoDB numbers hold at most {constants.MAX_NUMBER_DIGITS}.",
         )
     exponent = value.adjusted()
@@ -55,6 +57,9 @@ def check_number(name, value):
             f"{value} is out of DynamoDB's number range (magnitude "
             f"1E{constants.MIN_NUMBER_EXPONENT} to below 1E+{constants.MAX_NUMBER_EXPONENT + 1}).",
         )
+    if len(digits) > constants.MAX_NUMBER_DIGITS:
+        # Only trailing zeros exceed the limit: drop them (boto3 refuses to round).
+        return value.normalize(decimal.Context(prec=constants.MAX_NUMBER_DIGITS))
     return value
 
 
@@ -106,18 +111,21 @@ def decode_float(field, value):
 
 
 def encode_decimal(field, value, name):
-    check_number(name, value)
+    stored = check_number(name, value)
     try:
         DecimalValidator(field.max_digits, field.decimal_places)(value)
     except django_exceptions.ValidationError as error:
         raise ValidationError(name, " ".join(error.messages)) from error
-    return value
+    return stored
 
 
 def decode_decimal(field, value):
     # DynamoDB normalises 1.10 to 1.1: restore the field's scale as SQL would.
     if field.decimal_places is not None:
-        return value.quantize(decimal.Decimal(1).scaleb(-field.decimal_places))
+        # With the field's precision, as Django's SQL backends do (the default context has 28).
+        return value.quantize(
+            decimal.Decimal(1).scaleb(-field.decimal_places), context=field.context
+        )
     return value
 
 
@@ -176,6 +184,9 @@ def decode_string(field, value):
 
 
 def encode_file(field, value, name):
+    # A FieldFile without a file (name None) is None, not "": its attribute is omitted.
+    if getattr(value, "name", value) is None:
+        return None
     return encode_string(field, field.get_prep_value(value), name)
 
 

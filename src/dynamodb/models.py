@@ -122,6 +122,8 @@ class DynamoCompatibleModel(models.Model):
         """
         connector = Connector(type(self))
         if update_fields is not None:
+            if not update_fields:
+                return  # as Django: an empty update_fields skips the save
             connector.update(self, fields=list(update_fields))
         elif force_insert or (self._state.adding and not force_update):
             connector.insert(self)

@@ -364,10 +364,12 @@ class ModelSchema:
         sort = self.by_name[index.sort_key] if index.sort_key else None
         if index.projection == "ALL":
             projected = None
-        elif index.projection == "KEYS_ONLY":
-            projected = frozenset()
         else:
-            projected = frozenset(self.by_name[name].attribute for name in index.projection)
+            names = () if index.projection == "KEYS_ONLY" else index.projection
+            # Django cannot defer a primary key: every index projects it.
+            projected = frozenset(self.by_name[name].attribute for name in names) | {
+                self.pk.attribute
+            }
         return IndexSchema(index.name, partition, sort, projected)
 
     @property
@@ -402,12 +404,15 @@ class ModelSchema:
                     schema.append({"AttributeName": converter.attribute, "KeyType": key_type})
             return schema
 
+        table_keys = set(self.table.key_attributes())
+
         def projection(index):
             if index.projected is None:
                 return {"ProjectionType": "ALL"}
-            if not index.projected:
+            extra = index.projected - table_keys - set(index.key_attributes())
+            if not extra:
                 return {"ProjectionType": "KEYS_ONLY"}
-            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": sorted(index.projected)}
+            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": sorted(extra)}
 
         definition = {
             "TableName": self.table_name,

@@ -34,7 +34,7 @@ class Command(BaseCommand):
             help="Do not ask for confirmation before --delete.",
         )
 
-    def handle(self, *labels, delete, dry_run, interactive, **options):
+    def handle(self, *args, labels, delete, dry_run, interactive, **options):
         models = self.models(labels)
         if not models:
             self.stdout.write("No DynamoCompatibleModel found.")
