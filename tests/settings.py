@@ -5,7 +5,10 @@ from project.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 SECRET_KEY = "test-secret-key-not-for-production"
+ROOT_URLCONF = "tests.urls"
 DEBUG = False
+# The test client speaks plain HTTP; production redirects it to HTTPS.
+SECURE_SSL_REDIRECT = False
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The fixtures start the engine and give each test its own table prefix.

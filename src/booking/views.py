@@ -10,4 +10,4 @@ class DynamoBooking(DynamoViewset):
     queryset = None
     model_class = Booking
     serializer_class = BookingSerializer
-    filter_fields = {"name": ["exact", "startswith"], "date_for": ["gte", "lte", "lt", "gt"]}
+    filter_fields = {"name": ["exact", "startswith"]}

@@ -372,8 +372,7 @@ class Connector:
         schema = self.schema
         saved = {c.attname: getattr(instance, c.attname) for c in (schema.pk, schema.version) if c}
         needs_id = (
-            saved[schema.pk.attname] is None
-            and schema.pk.field.get_internal_type() in AUTO_FIELDS
+            saved[schema.pk.attname] is None and schema.pk.field.get_internal_type() in AUTO_FIELDS
         )
         try:
             if needs_id:

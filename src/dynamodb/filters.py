@@ -8,14 +8,22 @@ declares them in ``filter_fields``, become a FilterExpression. Wrong
 parameters are a 400 naming the parameter, never silently ignored.
 """
 
+import datetime
+import decimal
 from dataclasses import dataclass, field
 
 from rest_framework.exceptions import ValidationError
 
+from . import constants
 from .exceptions import ValidationError as DynamoValidationError
 from .lookups import FILTER_LOOKUPS, KEY_LOOKUPS, split_lookup
 
 ORDERING_PARAM = "ordering"
+LOWER_BOUNDS = ("gt", "gte")
+UPPER_BOUNDS = ("lt", "lte")
+BOUNDS_MESSAGE = (
+    "A sort key takes one condition, or one lower bound (gt, gte) and one upper bound (lt, lte)."
+)
 
 
 @dataclass
@@ -68,8 +76,41 @@ class DynamoFilterBackend:
                 listing.filters.append((parameter, self.value(converter, lookup, raw, parameter)))
             elif name != schema.table.partition.name:
                 raise ValidationError({parameter: [f"Filtering on {name} is not allowed."]})
+        if len(listing.conditions) > 1:
+            name = split_lookup(listing.conditions[0][0])[0]
+            listing.conditions = self.combine_bounds(listing.conditions, schema.by_name[name])
         self.apply_ordering(request, listing, sort_keys)
         return listing
+
+    @staticmethod
+    def combine_bounds(conditions, converter):
+        """A lower and an upper bound as one range: DynamoDB takes one condition per key.
+
+        An exclusive bound becomes inclusive by the field's smallest step (a
+        microsecond, a day, 1, the decimal places); fields without one take gte/lte.
+        """
+        bounds = {}
+        for parameter, value in conditions:
+            lookup = split_lookup(parameter)[1]
+            side = LOWER_BOUNDS if lookup in LOWER_BOUNDS else UPPER_BOUNDS
+            if len(conditions) > 2 or lookup not in side or side in bounds:
+                raise ValidationError({parameter: [BOUNDS_MESSAGE]})
+            bounds[side] = [parameter, lookup, value]
+        for side, exclusive, sign in ((LOWER_BOUNDS, "gt", 1), (UPPER_BOUNDS, "lt", -1)):
+            parameter, lookup, value = bounds[side]
+            if lookup == exclusive:
+                step = key_step(converter.field, value)
+                if step is None:
+                    raise ValidationError(
+                        {parameter: [f"Combine {converter.name}__gte with {converter.name}__lte."]}
+                    )
+                bounds[side][2] = value + sign * step
+        low, high = bounds[LOWER_BOUNDS][2], bounds[UPPER_BOUNDS][2]
+        if converter.to_dynamo(low) > converter.to_dynamo(high):
+            raise ValidationError(
+                {bounds[UPPER_BOUNDS][0]: ["The upper bound is below the lower bound."]}
+            )
+        return [(f"{converter.name}__range", [low, high])]
 
     @staticmethod
     def sort_keys(schema):
@@ -87,9 +128,12 @@ class DynamoFilterBackend:
             parts = raw.split(",")
             if len(parts) != 2:
                 raise ValidationError({parameter: ["A range takes two values: low,high."]})
-            return [
+            low, high = (
                 DynamoFilterBackend.value(converter, "exact", part, parameter) for part in parts
-            ]
+            )
+            if converter.to_dynamo(low) > converter.to_dynamo(high):
+                raise ValidationError({parameter: ["The upper bound is below the lower bound."]})
+            return [low, high]
         if lookup == "in":
             return [
                 DynamoFilterBackend.value(converter, "exact", part, parameter)
@@ -100,6 +144,8 @@ class DynamoFilterBackend:
                 raise ValidationError({parameter: ["Use true or false."]})
             return raw.lower() in ("true", "1")
         if lookup in ("startswith", "contains"):
+            if converter.dynamo_type != constants.STRING:
+                raise ValidationError({parameter: [f"{lookup} needs a field stored as a string."]})
             return raw
         try:
             converter.to_dynamo(raw)
@@ -112,6 +158,10 @@ class DynamoFilterBackend:
         ordering = request.query_params.get(ORDERING_PARAM)
         if not ordering:
             return
+        if listing.partition is None:
+            raise ValidationError(
+                {ORDERING_PARAM: ["Only one partition can be ordered: name its partition key."]}
+            )
         name = ordering.removeprefix("-")
         if name not in sort_keys:
             raise ValidationError(
@@ -136,6 +186,8 @@ class DynamoFilterBackend:
         parameters = []
         for name in sort_keys:
             for lookup in KEY_LOOKUPS:
+                if lookup == "startswith" and schema.by_name[name].dynamo_type != constants.STRING:
+                    continue
                 parameters.append(
                     self.parameter(f"{name}__{lookup}", f"Sort-key condition ({lookup}).")
                 )
@@ -152,10 +204,11 @@ class DynamoFilterBackend:
                 "Order by a sort key: " + ", ".join(f"{k} or -{k}" for k in sort_keys) + ".",
             )
         )
-        if view.owner_field and schema.table.partition.name == view.owner_field:
-            parameters.append(
-                self.parameter(view.owner_field, "Staff only: list this owner's partition.")
-            )
+        if view.get_owner_field() is not None:
+            description = "Staff only: list this owner's partition (default: the whole table)."
+        else:
+            description = "List only this partition (default: the whole table)."
+        parameters.append(self.parameter(schema.table.partition.name, description))
         return parameters
 
     @staticmethod
@@ -167,6 +220,20 @@ class DynamoFilterBackend:
             "description": description,
             "schema": {"type": "string"},
         }
+
+
+def key_step(model_field, value):
+    """The smallest difference between two stored values of a discrete key field, or None."""
+    if isinstance(value, datetime.datetime):
+        return datetime.timedelta(microseconds=1)
+    if isinstance(value, datetime.date):
+        return datetime.timedelta(days=1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 1
+    places = getattr(model_field, "decimal_places", None)
+    if isinstance(value, decimal.Decimal) and places is not None:
+        return decimal.Decimal(1).scaleb(-places)
+    return None
 
 
 def normalise_filter_fields(declared):

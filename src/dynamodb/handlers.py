@@ -45,8 +45,10 @@ def exception_handler(exc, context):
     if isinstance(exc, UNAVAILABLE) and not isinstance(exc, exceptions.UnsupportedOperation):
         logger.warning("DynamoDB unavailable: %s", exc)
         retry_after = getattr(exc, "retry_after", 5)
+        # The cause (engine address, table names) is for the log, not for the client.
+        state = "busy (throttled)" if isinstance(exc, exceptions.Throttled) else "unavailable"
         return Response(
-            {"detail": f"The database is temporarily unavailable: {exc}"},
+            {"detail": f"The database is temporarily {state}; retry in {retry_after} s."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(retry_after)},
         )

@@ -76,8 +76,11 @@ class DynamoCursorPagination(BasePagination):
         backward = direction == BACKWARD
         try:
             if is_scan:
+                # A whole-table Scan has no key condition: sort-key conditions filter it.
                 page = connector.scan_page(
-                    filter=listing.filters, page_size=self.page_size, cursor=start
+                    filter=listing.conditions + listing.filters,
+                    page_size=self.page_size,
+                    cursor=start,
                 )
             else:
                 key_list = [(connector.schema.table.partition.name, listing.partition)]
@@ -90,6 +93,8 @@ class DynamoCursorPagination(BasePagination):
                     cursor=start,
                 )
         except EngineRejected as error:
+            if start is None:
+                raise
             # The engine rejects a start key that is not in this partition or index.
             raise ValidationError(
                 {self.cursor_query_param: [self.invalid_cursor_message]}

@@ -1,0 +1,18 @@
+"""gunicorn settings, read from the environment (see .env.example)."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('DJANGO_HOST', '0.0.0.0')}:{os.environ.get('DJANGO_PORT', '8000')}"
+workers = int(os.environ.get("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count() * 2 + 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Longer than the worst DynamoDB call: DYNAMODB_MAX_ATTEMPTS x (connect + read timeout)
+# plus retry backoff, so a slow engine gives a 503 from Django, never a killed worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+chdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+wsgi_app = "project.wsgi:application"

@@ -1,0 +1,22 @@
+"""ROOT_URLCONF of the tests: the project's routes plus the test app's API."""
+
+from django.urls import path
+
+from project.urls import urlpatterns as project_urlpatterns
+from tests.testapp.views import DynamoEveryField
+
+urlpatterns = [
+    *project_urlpatterns,
+    path(
+        "api/test/everyfield/",
+        DynamoEveryField.as_view({"get": "list", "post": "create"}),
+        name="everyfield-list",
+    ),
+    path(
+        "api/test/everyfield/<int:pk>/",
+        DynamoEveryField.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="everyfield-detail",
+    ),
+]
