@@ -202,7 +202,11 @@ def test_fresh_clone_runs_the_readme_walkthrough(tmp_path):
         )
         assert status == 201, created
         booking_id = created["id"]
-        status, page = stack.request("GET", "/api/dynamo/booking/?ordering=-date_at&page_size=10")
+        status, page = stack.request("GET", "/api/dynamo/booking/?page_size=10")
+        assert status == 200 and [b["id"] for b in page["results"]] == [booking_id]
+        status, page = stack.request(
+            "GET", f"/api/dynamo/booking/?user={created['user']}&ordering=-date_at"
+        )
         assert status == 200 and [b["id"] for b in page["results"]] == [booking_id]
         status, one = stack.request("GET", f"/api/dynamo/booking/{booking_id}/")
         assert status == 200 and one["name"] == "Dinner"
