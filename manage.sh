@@ -200,7 +200,11 @@ local_up() {
     export DYNAMODB_ENDPOINT_URL="http://127.0.0.1:$DYNAMODB_PORT"
     export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-INFO}"
     local engine_pid django_pid restarted_engine=false
-    if ! engine_pid="$(pid_of dynamodb)"; then
+    if engine_pid="$(pid_of dynamodb)" && ! port_open "$DYNAMODB_PORT"; then
+        say "The engine (pid $engine_pid) does not answer: restarting it"
+        stop_pid dynamodb "$engine_pid"
+    fi
+    if ! pid_of dynamodb >/dev/null; then
         start_engine
         restarted_engine=true
     fi
@@ -219,14 +223,20 @@ local_up() {
     wait_until_ready
 }
 
+# TERM, then KILL after 10 s; forget the pid file.
+stop_pid() {
+    local name="$1" pid="$2"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
+    rm -f "$RUN_DIR/$name.pid"
+}
+
 local_down() {
     local stopped=0 pid name
     for name in django dynamodb; do
         if pid="$(pid_of "$name")"; then
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-            if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
-            rm -f "$RUN_DIR/$name.pid"
+            stop_pid "$name" "$pid"
             say "Stopped $name (pid $pid)"
             stopped=$((stopped + 1))
         fi

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -230,6 +231,9 @@ def test_fresh_clone_runs_the_readme_walkthrough(tmp_path):
         # A dead engine is restarted by run, with its tables.
         engine_pid = int((clone / "var/run/dynamodb.pid").read_text())
         os.kill(engine_pid, 15)
+        deadline = time.monotonic() + 10
+        while alive(engine_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
         repaired = stack.manage("run")
         assert repaired.returncode == 0, repaired.stderr
         started += stack.pids()
