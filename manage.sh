@@ -356,7 +356,9 @@ cmd_test() {
 cmd_fmt() {
     ensure_venv "$ROOT/requirements-dev.txt"
     cd "$ROOT"
+    "$PY" -m black --quiet .
     "$PY" -m ruff check --fix --quiet .
+    "$PY" -m black --quiet .
     "$PY" -m black --quiet .
 }
 

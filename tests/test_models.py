@@ -234,3 +234,44 @@ def test_note_save_allocates_an_id_and_get_by_id_finds_it():
     assert isinstance(note.pk, int)
     assert Connector(Note).get_by_id(note.pk).body == "hello"
     assert str(Connector(Note).get_by_id(note.pk)) == f"Note object ({note.pk})"
+
+
+@pytest.mark.django_db
+def test_save_sends_django_signals_with_created(user):
+    from django.db.models.signals import post_save, pre_save
+
+    seen = []
+
+    def pre(sender, instance, update_fields, **kwargs):
+        seen.append(("pre", instance.pk, update_fields))
+
+    def post(sender, instance, created, update_fields, **kwargs):
+        seen.append(("post", instance.pk, created, update_fields))
+
+    pre_save.connect(pre, sender=Booking)
+    post_save.connect(post, sender=Booking)
+    try:
+        booking = Booking(user=user, name="n", address="a")
+        booking.save()
+        booking.name = "m"
+        booking.save(update_fields=["name"])
+    finally:
+        pre_save.disconnect(pre, sender=Booking)
+        post_save.disconnect(post, sender=Booking)
+    assert seen == [
+        ("pre", None, None),
+        ("post", booking.pk, True, None),
+        ("pre", booking.pk, frozenset({"name"})),
+        ("post", booking.pk, False, frozenset({"name"})),
+    ]
+
+
+@pytest.mark.django_db
+def test_already_exists_message_is_readable(user):
+    booking = Connector(Booking).insert(Booking(user=user, name="n", address="a"))
+    with pytest.raises(ItemAlreadyExists) as caught:
+        Connector(Booking).insert(
+            Booking(user=user, date_at=booking.date_at, name="x", address="a")
+        )
+    assert "datetime.datetime(" not in str(caught.value)
+    assert str(booking.date_at) in str(caught.value)

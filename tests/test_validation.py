@@ -505,3 +505,22 @@ def test_decimal_context_does_not_leak_into_validation():
         with pytest.raises(exceptions.ValidationError):
             converter.to_dynamo([Decimal("123456789012345678901234567890123456789")])
         assert converter.to_dynamo([Decimal("1234567890.123")]) == [Decimal("1234567890.123")]
+
+
+def test_sort_key_condition_over_1024_bytes_is_refused(sent, wide_keys):
+    connector = Connector(wide_keys)
+    list(connector.select([("name", "n"), ("part__gte", "p" * 1024)]))
+    refused(
+        sent,
+        lambda: list(connector.select([("name", "n"), ("part__gte", "p" * 1025)])),
+        "part",
+        wide_keys,
+        "1024",
+    )
+
+
+@pytest.mark.django_db
+def test_integer_field_refuses_a_fraction_instead_of_truncating(sent, owner):
+    refused(sent, insert_every_field(owner, integer=1.5), "integer", EveryField, "not an integer")
+    refused(sent, lambda: Connector(Note).get_by_id(Decimal("2.5")), "id", Note, "not an integer")
+    assert Connector(Note).get_by_id(2.0) is None

@@ -684,7 +684,7 @@ class Connector:
         return lookups.exact_key(self.schema, instance.get_key_list())
 
     def _describe_key(self, instance):
-        return ", ".join(f"{name}={value!r}" for name, value in instance.get_key_list())
+        return ", ".join(f"{name}={value}" for name, value in instance.get_key_list())
 
     def _remember_id(self, item):
         schema = self.schema

@@ -337,6 +337,12 @@ class FieldConverter:
             value = getattr(value, self.field.target_field.attname)
             if value is None:
                 raise ValidationError(self.name, "The related object has no primary key yet.")
+        if (
+            self._codec is CODECS["IntegerField"]
+            and isinstance(value, float | decimal.Decimal)
+            and value != int(value)
+        ):
+            raise ValidationError(self.name, f"{value} is not an integer.")
         try:
             return self._target.to_python(value)
         except django_exceptions.ValidationError as error:

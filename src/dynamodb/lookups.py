@@ -54,16 +54,16 @@ def pairs(key_tuple_list, argument):
     return result
 
 
-def convert(converter, lookup, value, is_key):
+def convert(converter, lookup, value, key_limit=None):
     """Convert a lookup's value (or values) to DynamoDB values for the field."""
     if lookup == "range":
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise ValidationError(converter.name, "A range lookup takes a (low, high) pair.")
-        return [convert(converter, "exact", item, is_key) for item in value]
+        return [convert(converter, "exact", item, key_limit) for item in value]
     if lookup == "in":
         if not isinstance(value, list | tuple | set | frozenset) or not value:
             raise ValidationError(converter.name, "An in lookup takes a non-empty list.")
-        return [convert(converter, "exact", item, is_key) for item in value]
+        return [convert(converter, "exact", item, key_limit) for item in value]
     if lookup == "isnull":
         if not isinstance(value, bool):
             raise ValidationError(converter.name, "An isnull lookup takes True or False.")
@@ -77,8 +77,8 @@ def convert(converter, lookup, value, is_key):
     if value is None:
         raise ValidationError(converter.name, "None is not a value to compare with.")
     converted = converter.to_dynamo(value)
-    if is_key:
-        check_key_value(converter.name, converted, constants.MAX_PARTITION_KEY_BYTES)
+    if key_limit is not None:
+        check_key_value(converter.name, converted, key_limit)
     return converted
 
 
@@ -110,7 +110,7 @@ def key_condition(schema, index, key_tuple_list):
         conditions[converter.attribute] = _condition(
             Key(converter.attribute),
             KEY_LOOKUPS[lookup],
-            convert(converter, lookup, value, is_key=True),
+            convert(converter, lookup, value, key_limit=key_size_limit(index, converter)),
         )
     if index.partition.attribute not in conditions:
         raise ValidationError(
@@ -135,7 +135,7 @@ def filter_condition(schema, filters):
                 name, f"Unknown lookup {lookup!r}; use one of {sorted(FILTER_LOOKUPS)}."
             )
         attribute = Attr(converter.attribute)
-        converted = convert(converter, lookup, value, is_key=False)
+        converted = convert(converter, lookup, value)
         if lookup == "isnull":
             conditions.append(attribute.not_exists() if converted else attribute.exists())
         else:
@@ -176,6 +176,13 @@ def key_value(schema, converter, value):
     )
     check_key_value(converter.name, converted, limit)
     return converted
+
+
+def key_size_limit(index, converter):
+    """The size limit of a key attribute: 2048 bytes (partition key) or 1024 (sort key)."""
+    if converter is index.partition:
+        return constants.MAX_PARTITION_KEY_BYTES
+    return constants.MAX_SORT_KEY_BYTES
 
 
 def _condition(attribute, method, value):

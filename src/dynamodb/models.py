@@ -13,7 +13,7 @@ operations with an error naming the Connector.
 """
 
 from django.db import models
-from django.db.models.signals import post_delete, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from .checks import model_errors
 from .connector import Connector
@@ -118,17 +118,35 @@ class DynamoCompatibleModel(models.Model):
     def save(self, *args, force_insert=False, force_update=False, update_fields=None, **kwargs):
         """Insert a new instance (never overwriting) or update a loaded one.
 
-        ``update_fields`` writes only those fields (UpdateItem).
+        ``update_fields`` writes only those fields (UpdateItem). Sends Django's
+        pre_save and post_save signals, as a SQL model's save() does.
         """
-        connector = Connector(type(self))
+        model = type(self)
+        connector = Connector(model)
         if update_fields is not None:
             if not update_fields:
                 return  # as Django: an empty update_fields skips the save
-            connector.update(self, fields=list(update_fields))
-        elif force_insert or (self._state.adding and not force_update):
+            update_fields = frozenset(update_fields)
+        created = update_fields is None and (
+            force_insert or (self._state.adding and not force_update)
+        )
+        pre_save.send(
+            sender=model, instance=self, raw=False, using=None, update_fields=update_fields
+        )
+        if update_fields is not None:
+            connector.update(self, fields=sorted(update_fields))
+        elif created:
             connector.insert(self)
         else:
             connector.update(self)
+        post_save.send(
+            sender=model,
+            instance=self,
+            created=created,
+            raw=False,
+            using=None,
+            update_fields=update_fields,
+        )
 
     save.alters_data = True
 
