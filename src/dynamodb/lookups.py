@@ -54,6 +54,16 @@ def pairs(key_tuple_list, argument):
     return result
 
 
+def resolved(schema, key_tuple_list, argument):
+    """(expression, converter, lookup, value) of each pair, naming unknown fields."""
+    for expression, value in pairs(key_tuple_list, argument):
+        name, lookup = split_lookup(expression)
+        converter = schema.by_name.get(name)
+        if converter is None:
+            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+        yield expression, converter, lookup, value
+
+
 def convert(converter, lookup, value, key_limit=None):
     """Convert a lookup's value (or values) to DynamoDB values for the field."""
     if lookup == "range":
@@ -85,11 +95,8 @@ def convert(converter, lookup, value, key_limit=None):
 def key_condition(schema, index, key_tuple_list):
     """The KeyConditionExpression for a query on the table or an index."""
     conditions = {}
-    for expression, value in pairs(key_tuple_list, "key_tuple_list"):
-        name, lookup = split_lookup(expression)
-        converter = schema.by_name.get(name)
-        if converter is None:
-            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+    for _, converter, lookup, value in resolved(schema, key_tuple_list, "key_tuple_list"):
+        name = converter.name
         if converter is index.partition:
             if lookup != "exact":
                 raise ValidationError(
@@ -125,11 +132,8 @@ def filter_condition(schema, filters):
     if not filters:
         return None
     conditions = []
-    for expression, value in pairs(filters, "filter"):
-        name, lookup = split_lookup(expression)
-        converter = schema.by_name.get(name)
-        if converter is None:
-            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+    for _, converter, lookup, value in resolved(schema, filters, "filter"):
+        name = converter.name
         if lookup not in FILTER_LOOKUPS:
             raise ValidationError(
                 name, f"Unknown lookup {lookup!r}; use one of {sorted(FILTER_LOOKUPS)}."
@@ -146,11 +150,8 @@ def filter_condition(schema, filters):
 def exact_key(schema, key_tuple_list):
     """The raw-value key {attribute: value} of one item, from exact lookups on the table keys."""
     values = {}
-    for expression, value in pairs(key_tuple_list, "key_tuple_list"):
-        name, lookup = split_lookup(expression)
-        converter = schema.by_name.get(name)
-        if converter is None:
-            raise ValidationError(name, f"{schema.label} has no field {name!r}.")
+    for expression, converter, lookup, value in resolved(schema, key_tuple_list, "key_tuple_list"):
+        name = converter.name
         if converter not in (schema.table.partition, schema.table.sort) or lookup != "exact":
             raise ValidationError(
                 name, f"An item is addressed by exact values of its keys; {expression!r} is not."

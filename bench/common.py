@@ -1,0 +1,59 @@
+"""Shared plumbing of the benchmarks: an engine, Django, timing and the report.
+
+Benchmarks are not tests: they print tables and ratios measured in the same
+run against the same engine, and never gate CI.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "DJANGO_SETTINGS_MODULE": "tests.settings",
+}.items():
+    os.environ.setdefault(name, value)
+
+
+def setup_django(endpoint_url, prefix):
+    """Configure Django for the engine at ``endpoint_url`` with a table prefix of the run."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DYNAMODB_ENDPOINT_URL = endpoint_url
+    settings.DYNAMODB_TABLE_PREFIX = prefix
+    settings.DYNAMODB_MAX_ATTEMPTS = 3
+
+
+def measure(operation, repeat):
+    """Per-call wall and process CPU time of ``operation()``: (median wall, mean CPU) in ms."""
+    walls = []
+    cpu_start = time.process_time()
+    for index in range(repeat):
+        start = time.perf_counter()
+        operation(index)
+        walls.append(time.perf_counter() - start)
+    cpu = (time.process_time() - cpu_start) / repeat
+    return statistics.median(walls) * 1000, cpu * 1000, sorted(walls)[int(repeat * 0.99) - 1] * 1000
+
+
+def print_table(title, header, rows):
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    line = "  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def fmt(value, digits=2):
+    return f"{value:.{digits}f}"

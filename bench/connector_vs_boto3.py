@@ -1,0 +1,294 @@
+"""The Connector against raw boto3 and PynamoDB, on the same table and engine, in one run.
+
+    ./manage.sh bench connector [--repeat N] [--bulk N]
+
+For get, insert, update (one field), select (one page of 25) and bulk insert,
+prints per-operation median wall time, p99, and the benchmark process's CPU
+time per operation (the engine runs in another process, so CPU is the
+library's own cost), then the ratios Connector / boto3 and Connector / PynamoDB.
+Operations of the three libraries alternate in rounds so that drift in the
+engine affects them alike.
+"""
+
+import argparse
+import datetime
+import decimal
+import itertools
+import time
+
+from common import fmt, measure, print_table, setup_django
+
+from tests.engine import MotoServer
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def epoch(moment):
+    delta = moment - EPOCH
+    micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return decimal.Decimal(micros).scaleb(-6)
+
+
+class Raw:
+    """Hand-written boto3 calls with the same semantics as the Connector's."""
+
+    name = "boto3"
+
+    def __init__(self, table, user):
+        from dynamodb.client import get_client
+
+        self.client = get_client()
+        self.table = table
+        self.user = user
+        self.ids = itertools.count(10_000_000)
+
+    def key(self, moment):
+        return {"user": {"N": str(self.user)}, "date_at": {"N": str(epoch(moment))}}
+
+    def insert(self, moment):
+        item = {
+            **self.key(moment),
+            "id": {"N": str(next(self.ids))},
+            "date_for": {"N": str(epoch(moment))},
+            "address": {"S": "1 Main St"},
+            "name": {"S": "Dinner"},
+        }
+        self.client.put_item(
+            TableName=self.table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": "user"},
+        )
+
+    def get(self, moment):
+        return self.client.get_item(TableName=self.table, Key=self.key(moment), ConsistentRead=True)
+
+    def update(self, moment):
+        self.client.update_item(
+            TableName=self.table,
+            Key=self.key(moment),
+            UpdateExpression="SET #n = :n",
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={"#n": "name", "#pk": "user"},
+            ExpressionAttributeValues={":n": {"S": "Lunch"}},
+            ReturnValues="ALL_NEW",
+        )
+
+    def select(self, _):
+        return self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="#u = :u",
+            ExpressionAttributeNames={"#u": "user"},
+            ExpressionAttributeValues={":u": {"N": str(self.user)}},
+            Limit=25,
+            ConsistentRead=True,
+        )["Items"]
+
+    def bulk(self, moments):
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        **self.key(moment),
+                        "id": {"N": str(next(self.ids))},
+                        "date_for": {"N": str(epoch(moment))},
+                        "address": {"S": "1 Main St"},
+                        "name": {"S": "Dinner"},
+                    }
+                }
+            }
+            for moment in moments
+        ]
+        for start in range(0, len(requests), 25):
+            pending = requests[start : start + 25]
+            while pending:
+                response = self.client.batch_write_item(RequestItems={self.table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table)
+
+
+class ViaConnector:
+    name = "Connector"
+
+    def __init__(self, table, user):
+        from booking.models import Booking
+        from dynamodb.connector import Connector
+
+        self.model = Booking
+        self.connector = Connector(Booking)
+        self.user = user
+        self.loaded = {}
+
+    def booking(self, moment):
+        return self.model(
+            user_id=self.user, date_at=moment, date_for=moment, address="1 Main St", name="Dinner"
+        )
+
+    def insert(self, moment):
+        self.loaded[moment] = self.connector.insert(self.booking(moment))
+
+    def get(self, moment):
+        return self.connector.get([("user", self.user), ("date_at", moment)])
+
+    def update(self, moment):
+        booking = self.loaded[moment]
+        booking.name = "Lunch"
+        self.connector.update(booking, fields=["name"])
+
+    def select(self, _):
+        return self.connector.select_page([("user", self.user)], page_size=25).items
+
+    def bulk(self, moments):
+        bulk_insert = getattr(self.connector, "bulk_insert", None)
+        if bulk_insert is None:
+            raise NotImplementedError
+        bulk_insert([self.booking(moment) for moment in moments])
+
+
+class ViaPynamo:
+    name = "PynamoDB"
+
+    def __init__(self, table, user):
+        from django.conf import settings
+        from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+        from pynamodb.models import Model
+
+        class PBooking(Model):
+            class Meta:
+                table_name = table
+                host = settings.DYNAMODB_ENDPOINT_URL
+                region = "us-east-1"
+
+            user = NumberAttribute(hash_key=True)
+            date_at = NumberAttribute(range_key=True)
+            id = NumberAttribute()
+            date_for = NumberAttribute()
+            address = UnicodeAttribute()
+            name = UnicodeAttribute()
+
+        self.model = PBooking
+        self.user = user
+        self.ids = itertools.count(20_000_000)
+        self.loaded = {}
+
+    def item(self, moment):
+        stamp = float(epoch(moment))
+        return self.model(
+            self.user,
+            stamp,
+            id=next(self.ids),
+            date_for=stamp,
+            address="1 Main St",
+            name="Dinner",
+        )
+
+    def insert(self, moment):
+        item = self.item(moment)
+        item.save(condition=self.model.user.does_not_exist())
+        self.loaded[moment] = item
+
+    def get(self, moment):
+        return self.model.get(self.user, float(epoch(moment)), consistent_read=True)
+
+    def update(self, moment):
+        self.loaded[moment].update(
+            actions=[self.model.name.set("Lunch")], condition=self.model.user.exists()
+        )
+
+    def select(self, _):
+        return list(self.model.query(self.user, limit=25, consistent_read=True))
+
+    def bulk(self, moments):
+        with self.model.batch_write() as batch:
+            for moment in moments:
+                batch.save(self.item(moment))
+
+
+def run(repeat, bulk_size, rounds=3):
+    engine = MotoServer().start()
+    try:
+        setup_django(engine.url, f"bench{int(time.time())}_")
+        from booking.models import Booking
+        from dynamodb.connector import Connector
+
+        Connector(Booking).create_table()
+        table = Connector(Booking).schema.table_name
+        libraries = [Raw(table, 1), ViaConnector(table, 2), ViaPynamo(table, 3)]
+        moments = [START + datetime.timedelta(microseconds=n) for n in range(repeat * rounds)]
+        results = {}
+        for operation in ("insert", "get", "update", "select"):
+            for round_number in range(rounds):
+                chunk = moments[round_number * repeat : (round_number + 1) * repeat]
+                for library in libraries:
+                    method = getattr(library, operation)
+                    wall, cpu, p99 = measure(lambda i, m=method, c=chunk: m(c[i]), repeat)
+                    results.setdefault((operation, library.name), []).append((wall, cpu, p99))
+        bulk_moments = [
+            START + datetime.timedelta(days=1, microseconds=n) for n in range(bulk_size)
+        ]
+        for library in libraries:
+            try:
+                wall, cpu, _ = measure(lambda _i, lib=library, m=bulk_moments: lib.bulk(m), 1)
+            except NotImplementedError:
+                continue
+            per_item = [(wall / bulk_size, cpu / bulk_size, wall)]
+            results[("bulk insert", library.name)] = per_item
+            bulk_moments = [m + datetime.timedelta(days=1) for m in bulk_moments]
+        report(results, [lib.name for lib in libraries], repeat, rounds, bulk_size)
+    finally:
+        engine.stop()
+
+
+def report(results, names, repeat, rounds, bulk_size):
+    rows = []
+    for (operation, name), samples in results.items():
+        wall = sorted(s[0] for s in samples)[len(samples) // 2]
+        cpu = sum(s[1] for s in samples) / len(samples)
+        p99 = max(s[2] for s in samples)
+        rows.append((operation, name, fmt(wall, 3), fmt(p99, 3), fmt(cpu, 3)))
+    print_table(
+        f"Per operation, ms (moto server; {rounds} rounds x {repeat} calls; bulk: per item "
+        f"of {bulk_size}, p99 column = whole bulk)",
+        ("operation", "library", "wall median", "wall p99", "client CPU"),
+        rows,
+    )
+    ratio_rows = []
+    operations = dict.fromkeys(operation for operation, _ in results)
+    for operation in operations:
+
+        def value(name, column, op=operation):
+            samples = results.get((op, name))
+            if not samples:
+                return None
+            if column == 0:
+                return sorted(s[0] for s in samples)[len(samples) // 2]
+            return sum(s[1] for s in samples) / len(samples)
+
+        ours_wall, ours_cpu = value("Connector", 0), value("Connector", 1)
+        if ours_wall is None:
+            continue
+        row = [operation]
+        for other in ("boto3", "PynamoDB"):
+            other_wall, other_cpu = value(other, 0), value(other, 1)
+            row += [
+                fmt(ours_wall / other_wall) if other_wall else "-",
+                fmt(ours_cpu / other_cpu) if other_cpu else "-",
+            ]
+        ratio_rows.append(row)
+    print_table(
+        "Ratios (Connector / other; below 1 means the Connector is cheaper)",
+        ("operation", "wall vs boto3", "CPU vs boto3", "wall vs PynamoDB", "CPU vs PynamoDB"),
+        ratio_rows,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=100, help="calls per round (default 100)")
+    parser.add_argument("--bulk", type=int, default=10_000, help="items of the bulk insert")
+    arguments = parser.parse_args()
+    run(arguments.repeat, arguments.bulk)
+
+
+if __name__ == "__main__":
+    main()
