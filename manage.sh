@@ -347,10 +347,52 @@ cmd_logs() {
     if $follow; then tail -n "$tail_lines" -F "${files[@]}"; else tail -n "$tail_lines" "${files[@]}"; fi
 }
 
+# --- test engines ----------------------------------------------------------------
+
+TEST_ENGINES=(moto dynalite)
+
+# dynalite, pinned by engines/dynalite/package-lock.json, installed with npm ci under
+# .engines/dynalite (git-ignored); reinstalled only when the pinned files changed.
+ensure_dynalite() {
+    local source="$ROOT/engines/dynalite" target="$ROOT/.engines/dynalite"
+    local cli="$target/node_modules/dynalite/cli.js" stamp="$target/.installed.sha256" wanted
+    command -v node >/dev/null || die "the dynalite engine needs Node.js 20+ and npm: node is not on PATH."
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+        || die "the dynalite engine needs Node.js 20 or later, found $(node --version)."
+    wanted="$(cat "$source/package.json" "$source/package-lock.json" \
+        | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+    if [[ ! -f "$cli" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+        command -v npm >/dev/null || die "the dynalite engine needs npm: npm is not on PATH."
+        say "Installing dynalite into $target (npm ci)"
+        rm -rf "$target"
+        mkdir -p "$target"
+        cp "$source/package.json" "$source/package-lock.json" "$target/"
+        (cd "$target" && npm ci --no-audit --no-fund --loglevel=error >&2) \
+            || die "npm ci of dynalite failed (see above)."
+        [[ -f "$cli" ]] || die "npm ci did not install $cli."
+        echo "$wanted" > "$stamp"
+    fi
+    export DYNALITE_CLI="$cli"
+}
+
 cmd_test() {
+    local engine="${DYNAMODB_TEST_ENGINE:-moto}" args=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --engine) [[ $# -ge 2 ]] || die "test: --engine needs a name (${TEST_ENGINES[*]})."
+                      engine="$2"; shift 2 ;;
+            --engine=*) engine="${1#--engine=}"; shift ;;
+            --) args+=("$@"); break ;;
+            *) args+=("$1"); shift ;;
+        esac
+    done
+    [[ " ${TEST_ENGINES[*]} " == *" $engine "* ]] \
+        || die "test: unknown engine '$engine' (use one of: ${TEST_ENGINES[*]})."
     ensure_venv "$ROOT/requirements-dev.txt"
+    [[ "$engine" != dynalite ]] || ensure_dynalite
+    export DYNAMODB_TEST_ENGINE="$engine"
     cd "$ROOT"
-    exec "$PY" -m pytest "$@"
+    exec "$PY" -m pytest "${args[@]+"${args[@]}"}"
 }
 
 cmd_fmt() {
@@ -378,7 +420,9 @@ Usage: ./manage.sh <command> [args]
   stop                            stop what run started
   status                          say what runs
   logs [--tail=N] [-f] [service]  show the logs of django and/or dynamodb
-  test [pytest args]              run the test suite (builds .venv on first use)
+  test [--engine E] [pytest args] run the test suite (builds .venv on first use) against
+                                  engine E: moto (default) or dynalite (installed with npm
+                                  under .engines/ on first use; needs Node.js 20+)
   fmt                             format the code (ruff --fix, black)
   lint                            check formatting and lint without changing anything
   help                            show this help

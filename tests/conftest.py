@@ -1,5 +1,10 @@
 """Fixtures: a real engine over HTTP, and empty tables for every test.
 
+The engine is moto's server, or dynalite with ``DYNAMODB_TEST_ENGINE=dynalite``
+(``./manage.sh test --engine dynalite``). A test that needs what an engine may
+lack is marked ``needs_ttl``, ``needs_transactions`` or ``needs_partiql`` and is
+skipped on an engine without it.
+
 DynamoDB data does not roll back with Django's transaction, so each test
 gets its own table prefix: its tables are created before it and deleted after.
 """
@@ -13,7 +18,7 @@ from django.conf import settings as django_settings
 from dynamodb import client, ids
 from dynamodb.connector import Connector
 from dynamodb.tables import dynamo_models
-from tests.engine import MotoServer
+from tests.engine import CAPABILITIES, selected_engine_class
 
 _test_numbers = itertools.count()
 
@@ -26,10 +31,32 @@ for name, value in {
     os.environ.setdefault(name, value)
 
 
+def engine_class():
+    try:
+        return selected_engine_class()
+    except RuntimeError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_header(config):
+    return f"DynamoDB engine: {engine_class().name}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests that need a capability the selected engine lacks."""
+    engine = engine_class()
+    for item in items:
+        for capability, operations in CAPABILITIES.items():
+            needed = item.get_closest_marker(f"needs_{capability}")
+            if needed and capability not in engine.capabilities:
+                reason = f"{engine.name} does not implement {operations}"
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(scope="session")
 def dynamodb_engine():
-    """moto's server in a subprocess, for the whole session."""
-    server = MotoServer().start()
+    """The selected engine's server in a subprocess, for the whole session."""
+    server = engine_class()().start()
     django_settings.DYNAMODB_ENDPOINT_URL = server.url
     yield server
     server.stop()

@@ -150,6 +150,7 @@ def test_list_returns_the_users_bookings_in_date_at_order(ada):
         "date_for": iso(earlier.date_for),
         "address": "1 Main St",
         "name": "Earlier",
+        "version": 1,
     }
 
 
@@ -164,7 +165,9 @@ def test_retrieve_returns_the_item(ada):
         "date_for": iso(booking.date_for),
         "address": "1 Main St",
         "name": "Lunch",
+        "version": 1,
     }
+    assert response.headers["ETag"] == '"1"'
 
 
 def test_put_replaces_the_fields(ada):

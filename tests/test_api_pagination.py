@@ -126,6 +126,10 @@ def test_previous_links_walk_back_page_by_page(ada, ada_bookings):
     while response.json()["previous"] is not None:
         assert len(backward) < 10
         response = user_api.get(response.json()["previous"])
+        if not ids(response) and response.json()["previous"] is None:
+            # A Query that stops at its Limit returns a LastEvaluatedKey even when nothing
+            # is left (AWS, dynalite; not moto): the link after the first page may be empty.
+            break
         backward.append(ids(response))
         # A page reached backwards links forward again, to the page after it.
         assert (

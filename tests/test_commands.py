@@ -12,10 +12,11 @@ from booking.models import Booking
 from dynamodb import client, ids
 from dynamodb.connector import Connector
 from dynamodb.exceptions import TableSchemaMismatch
+from dynamodb.models import IdempotencyKey
 from tests.engine import free_port
 from tests.testapp.models import Device, EveryField, Note, Pledge
 
-MODELS = [Booking, EveryField, Note, Device, Pledge]
+MODELS = [IdempotencyKey, Booking, EveryField, Note, Device, Pledge]
 _fresh = itertools.count()
 
 
@@ -62,7 +63,7 @@ def test_createdynamotables_is_idempotent(fresh_prefix):
     assert table_names(fresh_prefix) == sorted([*expected, ids.counter_table_name()])
 
 
-def test_createdynamotables_creates_indexes_and_ttl(fresh_prefix):
+def test_createdynamotables_creates_indexes(fresh_prefix):
     run("testapp.EveryField", "testapp.Device")
     every = client.call("describe_table", TableName=f"{fresh_prefix}EveryField")["Table"]
     indexes = {i["IndexName"]: i for i in every["GlobalSecondaryIndexes"]}
@@ -73,10 +74,16 @@ def test_createdynamotables_creates_indexes_and_ttl(fresh_prefix):
         "NonKeyAttributes": ["id"],
     }
     assert indexes["id-index"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert f"{fresh_prefix}Device" in table_names(fresh_prefix)
+    assert f"{fresh_prefix}Note" not in table_names(fresh_prefix)
+
+
+@pytest.mark.needs_ttl
+def test_createdynamotables_enables_ttl(fresh_prefix):
+    run("testapp.Device")
     ttl = client.call("describe_time_to_live", TableName=f"{fresh_prefix}Device")
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires"
-    assert f"{fresh_prefix}Note" not in table_names(fresh_prefix)
 
 
 def test_dry_run_prints_definitions_and_creates_nothing(fresh_prefix):

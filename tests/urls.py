@@ -1,12 +1,12 @@
-"""ROOT_URLCONF of the tests: the project's routes plus the test app's API."""
+"""ROOT_URLCONF of the tests: the project's routes and error handlers plus the test app's API."""
 
 from django.urls import path
 
-from project.urls import urlpatterns as project_urlpatterns
+from project import urls as project_urls
 from tests.testapp.views import DynamoEveryField
 
 urlpatterns = [
-    *project_urlpatterns,
+    *project_urls.urlpatterns,
     path(
         "api/test/everyfield/",
         DynamoEveryField.as_view({"get": "list", "post": "create"}),
@@ -20,3 +20,5 @@ urlpatterns = [
         name="everyfield-detail",
     ),
 ]
+
+handler404 = project_urls.handler404

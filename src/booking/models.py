@@ -14,12 +14,15 @@ class Booking(DynamoCompatibleModel):
     partition_key = "user"
     sort_key = "date_at"
     secondary_indexes = [LocalIndex("BookingUserByDateFor", sort_key="date_for")]
+    version_field = "version"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     date_at = models.DateTimeField(default=timezone.now)
     date_for = models.DateTimeField(default=timezone.now)
     address = models.CharField(max_length=255)
     name = models.CharField(max_length=255)
+    # Optimistic locking: every write is conditioned on it; served as the ETag.
+    version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     def __str__(self):
         return f"{self.name} for {self.date_for:%Y-%m-%d %H:%M} (user {self.user_id})"

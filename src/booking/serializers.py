@@ -6,4 +6,4 @@ from .models import Booking
 class BookingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booking
-        fields = ["id", "user", "date_at", "date_for", "address", "name"]
+        fields = ["id", "user", "date_at", "date_for", "address", "name", "version"]

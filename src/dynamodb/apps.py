@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -10,6 +10,8 @@ class DynamoDBConfig(AppConfig):
         from . import checks, relations, tables  # noqa: F401  (checks registers on import)
 
         relations.connect()
+        if apps.is_installed("drf_spectacular"):
+            from . import openapi  # noqa: F401  (registers the schema extension)
         post_migrate.connect(
             tables.create_after_migrate, dispatch_uid="dynamodb.tables.create_after_migrate"
         )

@@ -7,7 +7,7 @@ startup; this module adds the settings checks, registered in ``AppConfig.ready``
 
 from django.core import checks
 
-from .conf import conf
+from .conf import TRANSPORTS, conf
 
 POSITIVE_NUMBERS = ("CONNECT_TIMEOUT", "READ_TIMEOUT", "WAITER_DELAY")
 POSITIVE_INTEGERS = ("MAX_ATTEMPTS", "WAITER_MAX_ATTEMPTS", "ID_BLOCK_SIZE", "ID_CACHE_SIZE")
@@ -55,4 +55,12 @@ def check_settings(app_configs=None, **kwargs):
                     id="dynamodb.E102",
                 )
             )
+    if conf.TRANSPORT not in TRANSPORTS:
+        errors.append(
+            checks.Error(
+                f"DYNAMODB_TRANSPORT is {conf.TRANSPORT!r}.",
+                hint=f"Set it to one of {', '.join(map(repr, TRANSPORTS))}.",
+                id="dynamodb.E103",
+            )
+        )
     return errors

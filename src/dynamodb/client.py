@@ -1,13 +1,19 @@
-"""The boto3 client: one per thread, built once with an explicit botocore Config.
+"""The DynamoDB client: one per thread, built once with an explicit botocore Config.
 
-This module is the only one that imports botocore. ``call`` runs one API
-operation and turns every botocore failure into an error of
-``dynamodb.exceptions``, keeping the botocore error as its cause.
+This module and ``transport`` are the only ones that import botocore.
+``get_client`` returns the boto3 client, or with ``DYNAMODB_TRANSPORT =
+"lean"`` a ``transport.LeanClient`` around it: the same methods, responses,
+errors and retries, without botocore's per-call pipeline for the hot
+operations. ``call`` runs one API operation and turns every botocore failure
+into an error of ``dynamodb.exceptions``, keeping the botocore error as its cause.
 """
 
+import logging
+import os
 import threading
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -19,8 +25,10 @@ from botocore.exceptions import (
 
 from . import exceptions
 from .conf import conf
+from .transport import LeanClient, uses_proxy
 
 _local = threading.local()
+logger = logging.getLogger(__name__)
 
 THROTTLING_CODES = frozenset(
     {
@@ -41,10 +49,13 @@ def _client_settings():
         float(conf.CONNECT_TIMEOUT),
         float(conf.READ_TIMEOUT),
         int(conf.MAX_ATTEMPTS),
+        conf.TRANSPORT,
     )
 
 
-def _build_client(endpoint_url, region, connect_timeout, read_timeout, max_attempts):
+def _build_client(
+    endpoint_url, region, connect_timeout, read_timeout, max_attempts, transport="boto3"
+):
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
@@ -52,8 +63,19 @@ def _build_client(endpoint_url, region, connect_timeout, read_timeout, max_attem
         tcp_keepalive=True,
     )
     # A Session per client: boto3's default session is not thread-safe to create clients from.
-    session = boto3.session.Session()
-    return session.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+    core = botocore.session.Session()
+    session = boto3.session.Session(botocore_session=core)
+    client = session.client(
+        "dynamodb", endpoint_url=endpoint_url, region_name=region, config=config
+    )
+    if transport != "lean":
+        return client
+    if uses_proxy(client):
+        logger.warning("An HTTP proxy applies to DynamoDB: the lean transport yields to boto3's.")
+        return client
+    # The CA bundle botocore's own connections verify TLS with.
+    verify = core.get_config_variable("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE", True)
+    return LeanClient(client, core.get_credentials(), verify)
 
 
 def get_client():

@@ -17,6 +17,10 @@ DEFAULTS = {
     "DYNAMODB_READ_TIMEOUT": 3.0,
     # Total attempts per call in botocore's "standard" retry mode (1 = no retry).
     "DYNAMODB_MAX_ATTEMPTS": 3,
+    # How requests are sent: "boto3" (botocore's client for everything) or "lean"
+    # (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan and the batch calls
+    # signed by botocore but sent without its per-call pipeline; see transport.py).
+    "DYNAMODB_TRANSPORT": "boto3",
     # Seconds between DescribeTable polls while waiting for a table to be ACTIVE.
     "DYNAMODB_WAITER_DELAY": 0.2,
     "DYNAMODB_WAITER_MAX_ATTEMPTS": 150,
@@ -27,9 +31,23 @@ DEFAULTS = {
     "DYNAMODB_ID_COUNTER_TABLE": "DynamoIdCounters",
     # Ids reserved per counter write (hi/lo): larger means fewer writes, bigger gaps.
     "DYNAMODB_ID_BLOCK_SIZE": 100,
-    # Entries of the in-process id -> key cache, per model.
+    # Entries of the in-process id -> key cache (all models together).
     "DYNAMODB_ID_CACHE_SIZE": 10000,
+    # Seconds a POST's Idempotency-Key is remembered (then DynamoDB's TTL drops it).
+    "DYNAMODB_IDEMPOTENCY_TTL": 24 * 3600,
+    # Seconds a retry waits (409, Retry-After) for a create with its key still in progress,
+    # longer than a request may last: then the retry settles what that request left.
+    "DYNAMODB_IDEMPOTENCY_LEASE": 120,
+    # Batch requests (bulk_insert, batch_get, cascades) resend what DynamoDB left
+    # unprocessed at most this many requests per chunk, sleeping a random time up to
+    # BACKOFF_BASE * 2**n seconds (never more than BACKOFF_MAX) between them.
+    "DYNAMODB_BATCH_MAX_ATTEMPTS": 8,
+    "DYNAMODB_BATCH_BACKOFF_BASE": 0.05,
+    "DYNAMODB_BATCH_BACKOFF_MAX": 2.0,
 }
+
+# The values of DYNAMODB_TRANSPORT.
+TRANSPORTS = ("boto3", "lean")
 
 
 class Settings:

@@ -13,15 +13,15 @@ Every write says what it means: ``insert`` never overwrites, ``update``
 never resurrects a deleted item, ``delete`` fails on a missing one.
 """
 
-import random
-import time
+import decimal
+import logging
 from dataclasses import dataclass, field
 
 from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from django.db.models import DEFERRED
 
-from . import client, constants, ids, lookups
+from . import batch, client, constants, ids, lookups
 from .conversion import check_item_size, check_key_value, estimated_size
 from .exceptions import (
     ConditionFailed,
@@ -36,11 +36,27 @@ from .exceptions import (
 )
 from .schema import is_dynamo_model, schema_for
 
+
+class _Deserializer(TypeDeserializer):
+    """boto3's deserializer, reading every number DynamoDB returns.
+
+    AWS spells a number in plain digits (``1E+100`` comes back as 101 digits),
+    which boto3's 38-digit context refuses with ``decimal.Rounded`` (boto3
+    issue 2500). Only trailing zeros can take a valid number past 38 digits:
+    dropping them is exact.
+    """
+
+    def _deserialize_n(self, value):
+        number = decimal.Decimal(value)
+        digits = len(number.as_tuple().digits)
+        if digits > constants.MAX_NUMBER_DIGITS:
+            return number.normalize(decimal.Context(prec=digits))
+        return super()._deserialize_n(value)
+
+
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-BATCH_WRITE_SIZE = 25
-BATCH_ATTEMPTS = 8
-AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
+_deserializer = _Deserializer()
+logger = logging.getLogger(__name__)
 
 
 def serialize(values):
@@ -114,14 +130,25 @@ class Connector:
         created = self._create(self.schema.table_definition(), wait)
         self._create(ids.counter_table_definition(), wait)
         if self.schema.ttl is not None and created:
-            client.call(
-                "update_time_to_live",
-                TableName=self.schema.table_name,
-                TimeToLiveSpecification={
-                    "Enabled": True,
-                    "AttributeName": self.schema.ttl.attribute,
-                },
-            )
+            try:
+                client.call(
+                    "update_time_to_live",
+                    TableName=self.schema.table_name,
+                    TimeToLiveSpecification={
+                        "Enabled": True,
+                        "AttributeName": self.schema.ttl.attribute,
+                    },
+                )
+            except DynamoError as error:
+                # AWS and DynamoDB Local implement TTL; an engine that does not (dynalite)
+                # answers UnknownOperationException: the table works, its items never expire.
+                cause = getattr(error.__cause__, "response", None) or {}
+                if cause.get("Error", {}).get("Code") != "UnknownOperationException":
+                    raise
+                logger.warning(
+                    "The DynamoDB engine does not implement TTL: items of %s will not expire.",
+                    self.schema.table_name,
+                )
         return created
 
     def _create(self, definition, wait):
@@ -172,6 +199,15 @@ class Connector:
         )
         item = response.get("Item")
         return None if item is None else self.instance(item)
+
+    def batch_get(self, key_tuple_lists, consistent=True):
+        """The item (or None) of each key tuple list, in order (BatchGetItem, 100 keys a request).
+
+        A key may repeat; each distinct key is read once. Keys DynamoDB leaves
+        unprocessed are requested again with backoff; BatchGetFailed names the
+        keys still unread when the retries run out (never a None for them).
+        """
+        return batch.batch_get(self, key_tuple_lists, consistent)
 
     def get_by_id(self, django_id):
         """The item whose primary key (``id``) is ``django_id``, or None.
@@ -363,16 +399,25 @@ class Connector:
 
     # Writes
 
-    def insert(self, instance):
+    def insert(self, instance, before_write=None):
         """Put a new item; raise ItemAlreadyExists rather than overwrite one.
 
         Allocates the id when missing and starts the version at 1.
+        ``before_write(instance)``, if given, is called once the instance is
+        valid and has its id, right before the item is sent (to record what
+        is about to be written; an error it raises cancels the insert).
+
+        When the engine's answer to the put is lost (a read timeout), botocore
+        sends it again, and the condition fails on the item the first attempt
+        stored: after such a retry, a stored item exactly equal to the one sent
+        is this insert's own, so the insert succeeded.
         """
         self._check_instance(instance)
         schema = self.schema
         saved = {c.attname: getattr(instance, c.attname) for c in (schema.pk, schema.version) if c}
         needs_id = (
-            saved[schema.pk.attname] is None and schema.pk.field.get_internal_type() in AUTO_FIELDS
+            saved[schema.pk.attname] is None
+            and schema.pk.field.get_internal_type() in constants.AUTO_FIELDS
         )
         try:
             if needs_id:
@@ -386,13 +431,21 @@ class Connector:
                 new_id = ids.allocate_ids(schema.table_name)[0]
                 setattr(instance, schema.pk.attname, new_id)
                 item[schema.pk.attribute] = schema.pk.to_dynamo(new_id)
-            client.call(
-                "put_item",
-                TableName=schema.table_name,
-                Item=serialize(item),
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": schema.table.partition.attribute},
-            )
+            if before_write is not None:
+                before_write(instance)
+            sent = serialize(item)
+            try:
+                client.call(
+                    "put_item",
+                    TableName=schema.table_name,
+                    Item=sent,
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": schema.table.partition.attribute},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ConditionFailed as error:
+                if not self._is_own_write(error, sent):
+                    raise
         except ConditionFailed as error:
             self._restore(instance, saved)
             raise ItemAlreadyExists(
@@ -406,6 +459,29 @@ class Connector:
         instance._state.adding = False
         return instance
 
+    @staticmethod
+    def _is_own_write(error, sent):
+        """Whether a put's failed condition met the item an earlier attempt of it stored."""
+        response = getattr(error.__cause__, "response", None) or {}
+        retried = response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+        return retried and error.item is not None and deserialize(error.item) == deserialize(sent)
+
+    def bulk_insert(self, instances):
+        """Put many new items with BatchWriteItem, 25 per request; return the instances.
+
+        Every instance is validated first (as ``insert`` does): when one is
+        invalid, or two share a key or an id, nothing is sent and
+        InvalidBatchItem names its position and field. Missing ids are
+        allocated in one block; versions start at 1.
+
+        Unlike ``insert``, this overwrites an existing item with the same key:
+        BatchWriteItem cannot be conditional. Items DynamoDB leaves unprocessed
+        are resent with backoff; BatchWriteFailed names those still unwritten
+        (the written instances are saved; the others keep their ids, so sending
+        them again writes the same items). No model signals are sent.
+        """
+        return batch.bulk_insert(self, instances)
+
     def update(self, instance, fields=None):
         """Replace the stored item (``fields=None``) or write only ``fields`` (UpdateItem).
 
@@ -416,12 +492,15 @@ class Connector:
         if fields is not None:
             return self._update_fields(instance, fields)
         schema = self.schema
-        expected = self._expected_version(instance, required=True)
+        expected = self._expected_version(instance)
         saved = {schema.version.attname: expected} if schema.version else {}
         condition = Attr(schema.table.partition.attribute).exists()
         if schema.version is not None:
-            condition &= Attr(schema.version.attribute).eq(expected)
-            setattr(instance, schema.version.attname, expected + 1)
+            # No version read: only an item that has none yet (stored before the
+            # model had a version field) may be replaced.
+            version = Attr(schema.version.attribute)
+            condition &= version.not_exists() if expected is None else version.eq(expected)
+            setattr(instance, schema.version.attname, (expected or 0) + 1)
         try:
             self._pre_save(instance, add=False)
             item = self._item(instance)
@@ -444,7 +523,7 @@ class Connector:
     def _update_fields(self, instance, fields):
         schema = self.schema
         converters = self._field_converters(fields)
-        expected = self._expected_version(instance, required=False)
+        expected = self._expected_version(instance)
         for converter in converters:
             value = converter.field.pre_save(instance, add=False)
             setattr(instance, converter.attname, value)
@@ -625,21 +704,11 @@ class Connector:
         return updated
 
     def batch_delete(self, raw_keys):
-        """Delete items by raw key in BatchWriteItem chunks, retrying unprocessed ones."""
-        for start in range(0, len(raw_keys), BATCH_WRITE_SIZE):
-            chunk = raw_keys[start : start + BATCH_WRITE_SIZE]
-            self._batch_write([{"DeleteRequest": {"Key": key}} for key in chunk])
-        ids.key_cache.clear()
+        """Delete items by raw key, 25 per BatchWriteItem, resending unprocessed ones.
 
-    def _batch_write(self, requests):
-        table = self.schema.table_name
-        for attempt in range(BATCH_ATTEMPTS):
-            response = client.call("batch_write_item", RequestItems={table: requests})
-            requests = response.get("UnprocessedItems", {}).get(table)
-            if not requests:
-                return
-            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-        raise DynamoError(f"{len(requests)} items of {table} stayed unprocessed after retries.")
+        BatchWriteFailed names the items left when the retries run out.
+        """
+        batch.delete(self.schema, raw_keys)
 
     # Helpers
 
@@ -692,16 +761,10 @@ class Connector:
             key = serialize({name: item[name] for name in schema.table.key_attributes()})
             ids.key_cache.put(schema.table_name, item[schema.pk.attribute], key)
 
-    def _expected_version(self, instance, required):
+    def _expected_version(self, instance):
         if self.schema.version is None:
             return None
-        version = getattr(instance, self.schema.version.attname)
-        if version is None and required:
-            raise ValidationError(
-                self.schema.version.name,
-                "Replacing a versioned item needs the version it was read at.",
-            )
-        return version
+        return getattr(instance, self.schema.version.attname)
 
     def _condition_error(self, instance, error, expected_version, key=None):
         """ItemNotFound or VersionConflict, from the item the engine returned (or a read)."""

@@ -53,6 +53,9 @@ FIELD_TYPES = {
 # Field types that hold relations; they take the type of the target's primary key.
 RELATION_TYPES = frozenset({"ForeignKey", "OneToOneField"})
 
+# Primary key types whose values DynamoDB allocates (dynamodb.ids) when an instance has none.
+AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
+
 # Limits of DynamoDB itself (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
 MAX_ITEM_BYTES = 400 * 1024
 MAX_PARTITION_KEY_BYTES = 2048

@@ -88,3 +88,40 @@ class EngineRejected(DynamoError):
 
 class UnsupportedOperation(DynamoError, NotImplementedError):
     """A Django ORM operation was used on a model that lives in DynamoDB."""
+
+
+class InvalidBatchItem(ValidationError):
+    """One instance of a batch is invalid, so nothing of the batch was sent.
+
+    ``position`` is its index in the batch, ``field`` the field at fault (None
+    when the whole item is), ``reason`` the message without the position, and
+    ``duplicate_of`` the position of the earlier instance with the same key or
+    id, if that is the fault.
+    """
+
+    def __init__(self, position, field, reason, duplicate_of=None):
+        where = "" if duplicate_of is None else f" (instance {duplicate_of})"
+        super().__init__(field, f"Instance {position} of the batch: {reason}{where}")
+        self.position = position
+        self.reason = reason
+        self.duplicate_of = duplicate_of
+
+
+class BatchFailed(DynamoError):
+    """Part of a batch was not processed: ``failed_keys`` holds a key tuple list per item.
+
+    Raised after the retries of what the engine left unprocessed ran out, or
+    when a request failed (the engine's error is then the ``__cause__``).
+    """
+
+    def __init__(self, message, failed_keys):
+        super().__init__(message)
+        self.failed_keys = failed_keys
+
+
+class BatchWriteFailed(BatchFailed):
+    """Items of a batch write were not written (or not deleted); the others were."""
+
+
+class BatchGetFailed(BatchFailed):
+    """Keys of a batch read stayed unprocessed: their items are unknown, not missing."""

@@ -21,6 +21,7 @@ from .lookups import FILTER_LOOKUPS, KEY_LOOKUPS, split_lookup
 ORDERING_PARAM = "ordering"
 LOWER_BOUNDS = ("gt", "gte")
 UPPER_BOUNDS = ("lt", "lte")
+NOTHING_BEYOND = "No value of this field lies beyond this bound."
 BOUNDS_MESSAGE = (
     "A sort key takes one condition, or one lower bound (gt, gte) and one upper bound (lt, lte)."
 )
@@ -104,7 +105,11 @@ class DynamoFilterBackend:
                     raise ValidationError(
                         {parameter: [f"Combine {converter.name}__gte with {converter.name}__lte."]}
                     )
-                bounds[side][2] = value + sign * step
+                try:
+                    bounds[side][2] = value + sign * step
+                except OverflowError:
+                    # gt the largest datetime (or lt the smallest): nothing lies beyond it.
+                    raise ValidationError({parameter: [NOTHING_BEYOND]}) from None
         low, high = bounds[LOWER_BOUNDS][2], bounds[UPPER_BOUNDS][2]
         if converter.to_dynamo(low) > converter.to_dynamo(high):
             raise ValidationError(
@@ -185,41 +190,95 @@ class DynamoFilterBackend:
         sort_keys = self.sort_keys(schema)
         parameters = []
         for name in sort_keys:
+            field = schema.by_name[name].field
             for lookup in KEY_LOOKUPS:
                 if lookup == "startswith" and schema.by_name[name].dynamo_type != constants.STRING:
                     continue
                 parameters.append(
-                    self.parameter(f"{name}__{lookup}", f"Sort-key condition ({lookup}).")
+                    self.parameter(
+                        f"{name}__{lookup}",
+                        f"Sort-key condition ({lookup}).",
+                        parameter_schema(field, lookup),
+                    )
                 )
         for name, lookups in view.get_filter_fields().items():
+            field = schema.by_name[name].field
             for lookup in lookups:
                 parameters.append(
                     self.parameter(
-                        f"{name}__{lookup}" if lookup != "exact" else name, f"Filter ({lookup})."
+                        f"{name}__{lookup}" if lookup != "exact" else name,
+                        f"Filter ({lookup}).",
+                        parameter_schema(field, lookup),
                     )
                 )
         parameters.append(
             self.parameter(
                 ORDERING_PARAM,
                 "Order by a sort key: " + ", ".join(f"{k} or -{k}" for k in sort_keys) + ".",
+                {"type": "string", "enum": [f"{sign}{k}" for k in sort_keys for sign in ("", "-")]},
             )
         )
+        partition = schema.table.partition
         if view.get_owner_field() is not None:
             description = "Staff only: list this owner's partition (default: the whole table)."
         else:
             description = "List only this partition (default: the whole table)."
-        parameters.append(self.parameter(schema.table.partition.name, description))
+        parameters.append(
+            self.parameter(partition.name, description, parameter_schema(partition.field, "exact"))
+        )
         return parameters
 
     @staticmethod
-    def parameter(name, description):
-        return {
+    def parameter(name, description, schema):
+        parameter = {
             "name": name,
             "required": False,
             "in": "query",
             "description": description,
-            "schema": {"type": "string"},
+            "schema": schema,
         }
+        if schema.get("type") == "array":
+            # Comma-separated: ?date_at__range=2026-01-01T00:00:00Z,2026-02-01T00:00:00Z
+            parameter.update(style="form", explode=False)
+        return parameter
+
+
+# OpenAPI schemas of query parameter values, by Django field type (others: a string).
+INTEGER = {"type": "integer"}
+FIELD_SCHEMAS = {
+    "AutoField": INTEGER,
+    "BigAutoField": INTEGER,
+    "SmallAutoField": INTEGER,
+    "IntegerField": INTEGER,
+    "BigIntegerField": INTEGER,
+    "SmallIntegerField": INTEGER,
+    "PositiveIntegerField": INTEGER,
+    "PositiveBigIntegerField": INTEGER,
+    "PositiveSmallIntegerField": INTEGER,
+    "FloatField": {"type": "number"},
+    "DecimalField": {"type": "number"},
+    "BooleanField": {"type": "boolean"},
+    "DateTimeField": {"type": "string", "format": "date-time"},
+    "DateField": {"type": "string", "format": "date"},
+    "TimeField": {"type": "string", "format": "time"},
+    "UUIDField": {"type": "string", "format": "uuid"},
+}
+
+
+def parameter_schema(model_field, lookup):
+    """The OpenAPI schema of a lookup's query parameter on a model field."""
+    if lookup == "isnull":
+        return {"type": "boolean"}
+    if lookup in ("startswith", "contains"):
+        return {"type": "string"}
+    while model_field.is_relation:
+        model_field = model_field.target_field
+    value = dict(FIELD_SCHEMAS.get(model_field.get_internal_type(), {"type": "string"}))
+    if lookup == "range":
+        return {"type": "array", "items": value, "minItems": 2, "maxItems": 2}
+    if lookup == "in":
+        return {"type": "array", "items": value, "minItems": 1}
+    return value
 
 
 def key_step(model_field, value):

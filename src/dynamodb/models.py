@@ -197,3 +197,25 @@ class DynamoCompatibleModel(models.Model):
 
     def validate_constraints(self, exclude=None):
         """Meta.constraints are SQL constraints; DynamoDB has none to check."""
+
+
+class IdempotencyKey(DynamoCompatibleModel):
+    """A POST's ``Idempotency-Key`` and the response it got, so that a retry gets it again.
+
+    Kept in DynamoDB (shared by every process) and dropped by DynamoDB's TTL
+    after ``DYNAMODB_IDEMPOTENCY_TTL`` seconds. See ``dynamodb.idempotency``.
+    """
+
+    table_name = "DynamoIdempotencyKeys"
+    partition_key = "key"
+    ttl_field = "expires_at"
+
+    # "<model label>:<user pk>:<client's key>": a key never reaches another user's result.
+    key = models.CharField(primary_key=True, max_length=700)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.key

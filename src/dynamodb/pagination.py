@@ -224,6 +224,6 @@ class DynamoCursorPagination(BasePagination):
                 "in": "query",
                 "description": f"Items per page (default {self.page_size}, "
                 f"at most {self.max_page_size}).",
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": 1},
             },
         ]

@@ -18,6 +18,20 @@ def dynamo_models(app_configs=None):
     return [model for config in configs for model in config.get_models() if is_dynamo_model(model)]
 
 
+def dynamo_model(label):
+    """The DynamoCompatibleModel named ``app_label.ModelName``, or a CommandError saying why not."""
+    app_label, _, model_name = label.partition(".")
+    if not app_label or not model_name:
+        raise CommandError(f"{label!r} is not a model label: use app_label.ModelName.")
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError as error:
+        raise CommandError(f"{label}: {error}") from error
+    if not is_dynamo_model(model):
+        raise CommandError(f"{label} is not a DynamoCompatibleModel: its data is not in DynamoDB.")
+    return model
+
+
 def definitions(models):
     """CreateTable parameters of each model's table and of the id counter table, as JSON."""
     tables = [Connector(model).schema.table_definition() for model in models]

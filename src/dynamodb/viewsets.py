@@ -18,15 +18,18 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
-from rest_framework import mixins, status
-from rest_framework.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from . import constants
 from .connector import Connector
 from .exceptions import ValidationError as DynamoValidationError
+from .exceptions import VersionConflict
 from .filters import DynamoFilterBackend, normalise_filter_fields
 from .handlers import exception_handler
+from .idempotency import IdempotentCreate, idempotency_key
 from .pagination import DynamoCursorPagination
 
 AUTO = "auto"
@@ -149,6 +152,42 @@ class DynamoGenericViewSet(GenericViewSet):
             data[owner] = self.request.user
         return self.get_model_class()(**data)
 
+    # Optimistic concurrency over HTTP: the version field is the item's ETag.
+
+    def get_version(self, instance):
+        """The instance's version (None when the model has no version_field)."""
+        version = self.get_connector().schema.version
+        return None if version is None else getattr(instance, version.attname)
+
+    def etag_headers(self, instance):
+        version = self.get_version(instance)
+        return {} if version is None else {"ETag": f'"{version}"'}
+
+    def if_match_version(self):
+        """The version an If-Match header requires, or None when any version will do."""
+        header = self.request.headers.get("If-Match")
+        if header is None or header.strip() == "*":
+            return None
+        tag = header.strip().removeprefix("W/").strip('"')
+        # ASCII digits only ("²".isdigit() is true, int("²") fails), at most a DynamoDB number's.
+        if not (tag.isascii() and tag.isdigit()) or len(tag) > constants.MAX_NUMBER_DIGITS:
+            raise ParseError('If-Match must be an ETag of this API, such as "3".')
+        return int(tag)
+
+    def check_if_match(self, instance):
+        """412 unless the stored version is the one If-Match names.
+
+        The write that follows is conditioned on the same version in DynamoDB,
+        so a change between this read and the write is a 412 too.
+        """
+        expected = self.if_match_version()
+        current = self.get_version(instance)
+        if expected is not None and expected != current:
+            raise VersionConflict(
+                f"If-Match names version {expected}; the current version is {current}.",
+                current_version=current,
+            )
+
     def changed_fields(self, instance, validated_data):
         """Names of the non-key fields an update writes; a changed key field is a 400."""
         schema = self.get_connector().schema
@@ -193,34 +232,62 @@ class DynamoListModelMixin:
 
 
 class DynamoCreateModelMixin:
-    """Create with Connector.insert: never overwrites (an existing key is a 409)."""
+    """Create with Connector.insert: never overwrites (an existing key is a 409).
+
+    A POST may carry an ``Idempotency-Key``: a retry then gets the first result.
+    """
+
+    # The IdempotentCreate of this request, when it carries an Idempotency-Key.
+    idempotent_create = None
 
     def create(self, request, *args, **kwargs):
+        key = idempotency_key(request)
+        if key is None:
+            return self.create_item(request)
+        self.idempotent_create = IdempotentCreate(self, request, key)
+        return self.idempotent_create.run(lambda: self.create_item(request))
+
+    def create_item(self, request):
         serializer = self.get_serializer(data=request.data)
         self.validate_body(serializer)
         self.perform_create(serializer)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializer.data,
+            status=status.HTTP_201_CREATED,
+            headers=self.etag_headers(serializer.instance),
+        )
 
     def perform_create(self, serializer):
         instance = self.build_instance(serializer.validated_data)
-        self.get_connector().insert(instance)
+        # Under an Idempotency-Key, the key's record notes the item before it is sent.
+        planned = self.idempotent_create and self.idempotent_create.plan
+        self.get_connector().insert(instance, before_write=planned)
         serializer.instance = instance
 
 
-class DynamoRetrieveModelMixin(mixins.RetrieveModelMixin):
-    """Retrieve by id, through the id index."""
+class DynamoRetrieveModelMixin:
+    """Retrieve by id, through the id index; the response carries the ETag."""
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance)
+        return Response(serializer.data, headers=self.etag_headers(instance))
 
 
 class DynamoUpdateModelMixin:
-    """PUT replaces the item; PATCH writes only the fields sent (falsy values included)."""
+    """PUT replaces the item; PATCH writes only the fields sent (falsy values included).
+
+    With ``If-Match``, the write happens only on that version (412 otherwise).
+    """
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
+        self.check_if_match(instance)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         self.validate_body(serializer)
         self.perform_update(serializer)
-        return Response(serializer.data)
+        return Response(serializer.data, headers=self.etag_headers(serializer.instance))
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
@@ -238,10 +305,11 @@ class DynamoUpdateModelMixin:
 
 
 class DynamoDestroyModelMixin:
-    """Delete by id; a second delete is a 404."""
+    """Delete by id (on the If-Match version, if given); a second delete is a 404."""
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
+        self.check_if_match(instance)
         self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

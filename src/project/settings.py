@@ -12,7 +12,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_ROOT = BASE_DIR.parent
 
 env = environ.Env()
-environ.Env.read_env(PROJECT_ROOT / ".env", overwrite=False)
+# Variables already in the environment win over the file's.
+environ.Env.read_env(
+    env.str("DJANGO_ENV_FILE", default=str(PROJECT_ROOT / ".env")), overwrite=False
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="django-insecure-local-development-key-change-me")
@@ -81,6 +84,10 @@ TEMPLATES = [
     },
 ]
 
+# Throttle counters (and any cached data): per process by default; a shared cache
+# (redis://..., memcache://...) makes the throttle rates hold across workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # Django's relational database keeps only Django's own data (users, tokens,
 # sessions); DynamoCompatibleModel data lives in DynamoDB.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -119,6 +126,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "project.throttling.AnonThrottle",
+        "project.throttling.UserThrottle",
+    ],
+    # "<requests>/<second|minute|hour|day>"; empty turns a throttle off.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("DJANGO_THROTTLE_ANON", default="60/minute") or None,
+        "user": env.str("DJANGO_THROTTLE_USER", default="6000/minute") or None,
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dynamodb.handlers.exception_handler",
 }
@@ -127,6 +143,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "django_dynamo_connector",
     "DESCRIPTION": "Bookings stored in Amazon DynamoDB, served by Django REST Framework.",
     "VERSION": "1.0.0",
+    # Request bodies get their own components (BookingRequest): without the read-only
+    # fields, and with minLength 1 where a blank string is refused.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -141,6 +160,7 @@ DYNAMODB_TABLE_PREFIX = env.str("DYNAMODB_TABLE_PREFIX", default="")
 DYNAMODB_CONNECT_TIMEOUT = env.float("DYNAMODB_CONNECT_TIMEOUT", default=2.0)
 DYNAMODB_READ_TIMEOUT = env.float("DYNAMODB_READ_TIMEOUT", default=3.0)
 DYNAMODB_MAX_ATTEMPTS = env.int("DYNAMODB_MAX_ATTEMPTS", default=3)
+DYNAMODB_TRANSPORT = env.str("DYNAMODB_TRANSPORT", default="boto3")
 DYNAMODB_CREATE_TABLES_ON_MIGRATE = env.bool("DYNAMODB_CREATE_TABLES_ON_MIGRATE", default=True)
 
 LOGGING = {

@@ -1,0 +1,287 @@
+"""Batch writes and reads: BatchWriteItem and BatchGetItem in DynamoDB's chunk sizes.
+
+DynamoDB takes at most 25 writes or 100 keys per request (AWS rejects more;
+moto accepts them) and may leave part of a request unprocessed
+(``UnprocessedItems`` / ``UnprocessedKeys``) when a partition is hot or a
+response passes 16 MB. That is a normal answer, not an error: what is left is
+resent here after an exponential backoff with full jitter, a bounded number of
+times (``DYNAMODB_BATCH_*`` settings), and then the call fails naming every
+item it could not handle. A batch never drops an item silently.
+
+The Connector's ``bulk_insert``, ``batch_get`` and ``batch_delete`` delegate here.
+"""
+
+import decimal
+import random
+import time
+
+from boto3.dynamodb.types import TypeSerializer
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from . import client, constants, ids, lookups
+from .conf import conf
+from .exceptions import BatchGetFailed, BatchWriteFailed, DynamoError, InvalidBatchItem
+
+MAX_WRITE_ITEMS = 25
+MAX_GET_KEYS = 100
+
+_serializer = TypeSerializer()
+
+
+def bulk_insert(connector, instances):
+    """Validate every instance, allocate the missing ids, then write them all; return the list.
+
+    Nothing is sent when an instance is invalid (``InvalidBatchItem`` names
+    its position and field). BatchWriteItem takes no condition, so an item
+    with the same key is overwritten. On ``BatchWriteFailed`` the written
+    instances are saved (``_state.adding`` is False) and the others keep
+    their allocated ids, so that sending them again writes the same items.
+    """
+    schema = connector.schema
+    instances = list(instances)
+    items, missing_ids, saved = _validated_items(connector, instances)
+    pk = schema.pk
+    try:
+        if pk.field.get_internal_type() in constants.AUTO_FIELDS:
+            fresh = set(missing_ids)
+            given = [item[pk.attribute] for n, item in enumerate(items) if n not in fresh]
+            if given:
+                # Ids from elsewhere (loaded data): the counter must never hand them out again.
+                ids.reserve_through(schema.table_name, int(max(given)))
+        if missing_ids:
+            new_ids = ids.allocate_ids(schema.table_name, len(missing_ids))
+            for position, new_id in zip(missing_ids, new_ids, strict=True):
+                setattr(instances[position], pk.attname, new_id)
+                items[position][pk.attribute] = pk.to_dynamo(new_id)
+    except Exception:
+        _restore(instances, saved)
+        raise
+    requests = [{"PutRequest": {"Item": serialize(item)}} for item in items]
+    unwritten, error = _write(schema.table_name, requests)
+    failed = {_identity(schema, _request_key(request)) for request in unwritten}
+    for instance, request, item in zip(instances, requests, items, strict=True):
+        if _identity(schema, _request_key(request)) not in failed:
+            instance._state.adding = False
+            connector._remember_id(item)
+    if unwritten:
+        raise _write_failed(schema, unwritten, error, "written") from error
+    return instances
+
+
+def _validated_items(connector, instances):
+    """Each instance's item, the positions of those needing an id, and the values to restore.
+
+    As ``Connector.insert`` does, an instance without an id is validated with
+    the largest id, so that no id is reserved for a batch that is refused; on
+    refusal every instance gets its id and version back.
+    """
+    schema = connector.schema
+    needs_id = schema.pk.field.get_internal_type() in constants.AUTO_FIELDS
+    restored = [c for c in (schema.pk, schema.version) if c is not None]
+    items, missing_ids, saved = [], [], []
+    try:
+        for position, instance in enumerate(instances):
+            try:
+                connector._check_instance(instance)
+                saved.append({c.attname: getattr(instance, c.attname) for c in restored})
+                if needs_id and getattr(instance, schema.pk.attname) is None:
+                    setattr(instance, schema.pk.attname, ids.MAX_ID)
+                    missing_ids.append(position)
+                if schema.version is not None and getattr(instance, schema.version.attname) is None:
+                    setattr(instance, schema.version.attname, 1)
+                connector._pre_save(instance, add=True)
+                items.append(connector._item(instance))
+            except DjangoValidationError as error:
+                reason = "; ".join(error.messages)
+                raise InvalidBatchItem(position, getattr(error, "field", None), reason) from error
+        _check_unique(connector, instances, items, set(missing_ids))
+    except Exception:
+        _restore(instances, saved)
+        raise
+    return items, missing_ids, saved
+
+
+def _restore(instances, saved):
+    """Give the instances the id and version they had before bulk_insert set them.
+
+    In reverse, so that an instance given twice gets its first (original) values.
+    """
+    for instance, values in reversed(list(zip(instances, saved, strict=False))):
+        for attname, value in values.items():
+            setattr(instance, attname, value)
+
+
+def _check_unique(connector, instances, items, fresh):
+    """Refuse two items with one key (DynamoDB rejects the whole request) or one id.
+
+    A fresh id is unique by construction, so a key made of it is not compared.
+    """
+    schema = connector.schema
+    key_attributes = schema.table.key_attributes()
+    seen = {}
+    for position, item in enumerate(items):
+        compared = []
+        if position not in fresh or schema.pk.attribute not in key_attributes:
+            compared.append(("key", tuple(item[name] for name in key_attributes)))
+        if position not in fresh:
+            compared.append(("id", item[schema.pk.attribute]))
+        for kind, value in compared:
+            first = seen.setdefault((kind, value), position)
+            if first != position:
+                if kind == "id":
+                    field, described = schema.pk.name, f"{schema.pk.name}={value}"
+                else:
+                    field, described = None, connector._describe_key(instances[position])
+                raise InvalidBatchItem(
+                    position,
+                    field,
+                    f"its {kind} ({described}) is already in the batch",
+                    duplicate_of=first,
+                )
+
+
+def batch_get(connector, key_tuple_lists, consistent=True):
+    """The item (or None) of each key tuple list, in request order; duplicates allowed.
+
+    Each distinct key is requested once, 100 per BatchGetItem request.
+    """
+    schema = connector.schema
+    keys = []
+    for position, requested in enumerate(key_tuple_lists):
+        try:
+            keys.append(serialize(lookups.exact_key(schema, requested)))
+        except DjangoValidationError as error:
+            reason = "; ".join(error.messages)
+            raise InvalidBatchItem(position, getattr(error, "field", None), reason) from error
+    wanted = {}
+    for key in keys:
+        wanted.setdefault(_identity(schema, key), key)
+    unique = list(wanted.values())
+    table = schema.table_name
+    found = {}
+
+    def send(pending):
+        response = client.call(
+            "batch_get_item",
+            RequestItems={table: {"Keys": pending, "ConsistentRead": consistent}},
+        )
+        for item in response.get("Responses", {}).get(table, []):
+            found[_identity(schema, item)] = item
+        return response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+
+    for start in range(0, len(unique), MAX_GET_KEYS):
+        left, error = _send_with_retries(send, unique[start : start + MAX_GET_KEYS])
+        if error is not None:
+            raise error  # a read has nothing half-done to report: the engine's own error
+        if left:
+            failed = [key_tuple_list(schema, key) for key in left + unique[start + MAX_GET_KEYS :]]
+            raise BatchGetFailed(
+                f"{len(failed)} keys of {schema.label} were not read: "
+                f"DynamoDB left them unprocessed {conf.BATCH_MAX_ATTEMPTS} times: "
+                f"{_describe(failed)}.",
+                failed,
+            )
+    items = (found.get(_identity(schema, key)) for key in keys)
+    return [None if item is None else connector.instance(item) for item in items]
+
+
+def delete(schema, raw_keys):
+    """Delete items by raw key (as the client returns them), 25 per request."""
+    try:
+        unwritten, error = _write(
+            schema.table_name, [{"DeleteRequest": {"Key": key}} for key in raw_keys]
+        )
+    finally:
+        ids.key_cache.clear()
+    if unwritten:
+        raise _write_failed(schema, unwritten, error, "deleted") from error
+
+
+def serialize(values):
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def _write(table_name, requests):
+    """Send write requests in chunks of 25; return (the requests not written, the error or None).
+
+    Stops at the first chunk that cannot be completed: the rest is not sent.
+    """
+
+    def send(pending):
+        response = client.call("batch_write_item", RequestItems={table_name: pending})
+        return response.get("UnprocessedItems", {}).get(table_name, [])
+
+    for start in range(0, len(requests), MAX_WRITE_ITEMS):
+        left, error = _send_with_retries(send, requests[start : start + MAX_WRITE_ITEMS])
+        if left:
+            return left + requests[start + MAX_WRITE_ITEMS :], error
+    return [], None
+
+
+def _send_with_retries(send, pending):
+    """Send ``pending`` and resend what the engine leaves unprocessed, with backoff.
+
+    ``send`` makes one request and returns the unprocessed part. At most
+    ``DYNAMODB_BATCH_MAX_ATTEMPTS`` requests; before each resend, a random
+    sleep of up to ``BACKOFF_BASE * 2**n`` seconds, capped at ``BACKOFF_MAX``
+    (full jitter: concurrent writers spread out instead of retrying in step).
+    Returns (what is left, the error that stopped it or None).
+    """
+    base, cap = float(conf.BATCH_BACKOFF_BASE), float(conf.BATCH_BACKOFF_MAX)
+    for attempt in range(int(conf.BATCH_MAX_ATTEMPTS)):
+        if attempt:
+            time.sleep(random.uniform(0, min(cap, base * 2 ** (attempt - 1))))
+        try:
+            pending = send(pending)
+        except DynamoError as error:
+            return pending, error
+        if not pending:
+            break
+    return pending, None
+
+
+def _write_failed(schema, unwritten, error, done):
+    failed = [key_tuple_list(schema, _request_key(request)) for request in unwritten]
+    why = (
+        f"the request failed: {error}"
+        if error is not None
+        else f"DynamoDB left them unprocessed {conf.BATCH_MAX_ATTEMPTS} times"
+    )
+    return BatchWriteFailed(
+        f"{len(failed)} items of {schema.label} were not {done} ({why}): {_describe(failed)}.",
+        failed,
+    )
+
+
+def _request_key(request):
+    if "PutRequest" in request:
+        return request["PutRequest"]["Item"]
+    return request["DeleteRequest"]["Key"]
+
+
+def _raw_value(attribute_value):
+    """A key attribute's value, exactly (no 38-digit context: AWS may spell ``1E+100`` in full)."""
+    (kind, value), *_ = attribute_value.items()
+    if kind == "N":
+        return decimal.Decimal(value)
+    if kind == "B":
+        return bytes(value)
+    return value
+
+
+def _identity(schema, item):
+    """A hashable identity of an item's key, equal for equal DynamoDB keys."""
+    return tuple(_raw_value(item[name]) for name in schema.table.key_attributes())
+
+
+def key_tuple_list(schema, item):
+    """The key tuple list (model values) of a raw item or key."""
+    return [
+        (converter.name, converter.from_dynamo(_raw_value(item[converter.attribute])))
+        for converter in (schema.table.partition, schema.table.sort)
+        if converter is not None
+    ]
+
+
+def _describe(key_tuple_lists):
+    return "; ".join(", ".join(f"{name}={value}" for name, value in key) for key in key_tuple_lists)

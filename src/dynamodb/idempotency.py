@@ -1,0 +1,224 @@
+"""Idempotent creates: a POST retried with the same ``Idempotency-Key`` gets the first result.
+
+The first request with a key stores a pending record (a conditional insert,
+so two concurrent requests cannot both proceed), runs the create, and stores
+its response. A retry with the same key and body gets that response again
+(201 with the same item, header ``Idempotent-Replayed: true``) instead of a
+second item or a 409; the same key with another body is a 422; a retry while
+the first is still running is a 409 with ``Retry-After``. A create that fails
+before its item is sent forgets its key, so the client may retry it.
+
+A create whose outcome is unknown (the engine timed out: the item may have
+been stored) must neither forget its key, or a retry would store a second
+item, nor keep it pending forever. So right before the item is sent, the
+record notes which item it will be (its key and id), and a pending record
+holds a lease: ``DYNAMODB_IDEMPOTENCY_LEASE`` seconds, longer than a request
+can last, or ended at once by a request that fails after sending its item.
+A retry that finds a pending record whose lease is over settles it: the
+noted item is stored, so the retry gets it (201, replayed), or it is not,
+so the retry creates it anew.
+"""
+
+import contextlib
+import datetime
+import hashlib
+import json
+import time
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from . import client, lookups
+from .batch import key_tuple_list
+from .conf import conf
+from .connector import Connector, serialize
+from .exceptions import ConditionFailed, DynamoError, EngineRejected, ItemAlreadyExists
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+# The body of a pending record: {PENDING: {"until": lease end (epoch seconds), "item": ...}}.
+PENDING = "pending"
+
+
+def idempotency_key(request):
+    """The request's Idempotency-Key, checked, or None."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError(
+            {HEADER: [f"Use 1 to {MAX_KEY_LENGTH} printable characters (a UUID is ideal)."]}
+        )
+    return key
+
+
+def fingerprint(data):
+    """A digest of the request body: the same key must come with the same body."""
+    if hasattr(data, "lists"):
+        data = dict(data.lists())
+    encoded = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+class IdempotentCreate:
+    """Runs one create under an Idempotency-Key."""
+
+    def __init__(self, view, request, key):
+        self.view = view
+        self.connector = Connector(IdempotencyKey)
+        self.record_key = f"{view.get_model_class()._meta.label}:{request.user.pk}:{key}"
+        self.fingerprint = fingerprint(request.data)
+        self.record = None
+        self.pending = {}  # the pending state: lease end and, once known, the planned item
+
+    def run(self, create):
+        """The stored response for a known key, else ``create()``'s response, remembered."""
+        try:
+            replay = self.claim()
+        except BaseException:
+            # The pending record may be stored, but no item was sent: it may go.
+            self.forget(quietly=True)
+            raise
+        if replay is not None:
+            return replay
+        try:
+            response = create()
+        except (ItemAlreadyExists, EngineRejected):
+            self.forget()  # the engine refused the item: nothing was stored
+            raise
+        except BaseException:
+            if "item" in self.pending:
+                self.release()  # the item was sent and may be stored: a retry finds out
+            else:
+                self.forget()
+            raise
+        if status.is_success(response.status_code):
+            self.remember(response)
+        else:
+            self.forget()
+        return response
+
+    def claim(self):
+        """Store a pending record; or the response a previous request with the key got."""
+        self.pending = {"until": time.time() + float(conf.IDEMPOTENCY_LEASE)}
+        record = IdempotencyKey(
+            key=self.record_key,
+            fingerprint=self.fingerprint,
+            expires_at=timezone.now() + datetime.timedelta(seconds=int(conf.IDEMPOTENCY_TTL)),
+            body={PENDING: self.pending},
+        )
+        for _attempt in range(3):
+            self.record = record
+            try:
+                self.connector.insert(record)
+                return None
+            except ItemAlreadyExists:
+                self.record = None
+                existing = self.connector.get([("key", self.record_key)])
+            if existing is None:
+                continue
+            if existing.expires_at <= timezone.now():
+                self.delete(existing)
+                continue
+            if existing.status_code is not None or existing.fingerprint != self.fingerprint:
+                return self.replay(existing)
+            pending = (existing.body or {}).get(PENDING, {})
+            if pending.get("until", 0) > time.time():
+                return self.replay(existing)
+            settled = self.settle(existing, pending.get("item"))
+            if settled is not None:
+                return settled
+            self.delete(existing)
+        raise ItemAlreadyExists("This Idempotency-Key is being reused concurrently; retry.")
+
+    def replay(self, existing):
+        if existing.fingerprint != self.fingerprint:
+            return Response(
+                {"detail": f"This {HEADER} was used with a different request body."},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        if existing.status_code is None:
+            return Response(
+                {"detail": f"A request with this {HEADER} is still in progress; retry later."},
+                status=status.HTTP_409_CONFLICT,
+                headers={"Retry-After": "1"},
+            )
+        return Response(
+            existing.body,
+            status=existing.status_code,
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    def plan(self, instance):
+        """Note in the pending record the item about to be sent (``Connector.insert`` hook)."""
+        schema = Connector(type(instance)).schema
+        key = serialize(lookups.exact_key(schema, instance.get_key_list()))
+        self.pending = {**self.pending, "item": {"id": instance.pk, "key": key}}
+        self.record.body = {PENDING: self.pending}
+        self.connector.update(self.record, fields=["body"])
+
+    def settle(self, existing, item):
+        """The response of a create whose request ended unanswered, if its item is stored.
+
+        Stored as that request's response, so that every later retry gets it too.
+        """
+        if item is None:
+            return None
+        connector = self.view.get_connector()
+        found = connector.get(key_tuple_list(connector.schema, item["key"]))
+        if found is None or found.pk != item["id"]:
+            return None
+        existing.status_code = status.HTTP_201_CREATED
+        existing.body = json.loads(
+            json.dumps(self.view.get_serializer(found).data, cls=DjangoJSONEncoder)
+        )
+        self.connector.update(existing, fields=["status_code", "body"])
+        return self.replay(existing)
+
+    def remember(self, response):
+        self.record.status_code = response.status_code
+        self.record.body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+        try:
+            self.connector.update(self.record, fields=["status_code", "body"])
+        except DynamoError:
+            self.release()
+            raise
+
+    def release(self):
+        """End the lease of a create that failed after sending its item: a retry settles it.
+
+        If even this write fails, the lease ends on its own.
+        """
+        self.pending = {**self.pending, "until": 0}
+        self.record.status_code = None
+        self.record.body = {PENDING: self.pending}
+        with contextlib.suppress(DynamoError):
+            self.connector.update(self.record, fields=["status_code", "body"])
+
+    def forget(self, quietly=False):
+        """Delete this request's record (no item was sent), so that the client may retry."""
+        if self.record is None:
+            return
+        try:
+            self.delete(self.record)
+        except DynamoError:
+            if not quietly:
+                raise
+
+    def delete(self, record):
+        """Delete this very record: not one another request stored since under the same key."""
+        schema = self.connector.schema
+        expires_at = schema.by_name["expires_at"].to_dynamo(record.expires_at)
+        with contextlib.suppress(ConditionFailed):
+            client.call(
+                "delete_item",
+                TableName=schema.table_name,
+                Key=serialize({"key": record.key}),
+                ConditionExpression="#expires = :expires",
+                ExpressionAttributeNames={"#expires": schema.by_name["expires_at"].attribute},
+                ExpressionAttributeValues=serialize({":expires": expires_at}),
+            )

@@ -1,0 +1,151 @@
+"""HTTP concurrency control: ETag from the version field, If-Match on writes."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from booking.models import Booking
+from dynamodb import client
+from dynamodb.connector import Connector, serialize
+
+pytestmark = pytest.mark.django_db
+
+BOOKINGS = "/api/dynamo/booking/"
+WHEN = datetime.datetime(2026, 5, 6, 7, 8, 9, 101112, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def ada():
+    return User.objects.create_user("ada", password="pw")
+
+
+@pytest.fixture
+def api(ada):
+    api_client = APIClient()
+    api_client.force_authenticate(ada)
+    return api_client
+
+
+@pytest.fixture
+def booking(api):
+    response = api.post(
+        BOOKINGS, {"name": "Dinner", "address": "1 Main St", "date_at": WHEN}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.headers["ETag"] == '"1"'
+    return response.json()
+
+
+def url(booking):
+    return f"{BOOKINGS}{booking['id']}/"
+
+
+def stored(booking):
+    return Connector(Booking).get_by_id(booking["id"])
+
+
+def test_every_write_moves_the_etag(api, booking):
+    assert api.get(url(booking)).headers["ETag"] == '"1"'
+    patched = api.patch(url(booking), {"name": "Lunch"}, format="json", HTTP_IF_MATCH='"1"')
+    assert patched.status_code == 200 and patched.headers["ETag"] == '"2"'
+    assert patched.json()["version"] == 2
+    put = api.put(
+        url(booking), {"name": "Brunch", "address": "2 High St"}, format="json", HTTP_IF_MATCH='"2"'
+    )
+    assert put.status_code == 200 and put.headers["ETag"] == '"3"'
+    assert stored(booking).version == 3 and stored(booking).name == "Brunch"
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_stale_if_match_is_412_with_the_current_version(api, booking, method):
+    api.patch(url(booking), {"name": "Moved"}, format="json")
+    body = {"name": "Stale", "address": "x"} if method != "delete" else None
+    response = getattr(api, method)(url(booking), body, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 412
+    assert response.json()["current_version"] == 2
+    assert "current version is 2" in response.json()["detail"]
+    kept = stored(booking)
+    assert kept is not None and kept.name == "Moved" and kept.version == 2
+
+
+def test_weak_and_star_if_match_are_accepted(api, booking):
+    assert (
+        api.patch(url(booking), {"name": "A"}, format="json", HTTP_IF_MATCH='W/"1"').status_code
+        == 200
+    )
+    assert (
+        api.patch(url(booking), {"name": "B"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    )
+    assert stored(booking).version == 3
+
+
+def test_a_malformed_if_match_is_400(api, booking):
+    response = api.patch(url(booking), {"name": "A"}, format="json", HTTP_IF_MATCH="yesterday")
+    assert response.status_code == 400
+    assert "If-Match" in response.json()["detail"]
+    assert stored(booking).name == "Dinner"
+
+
+def test_delete_with_the_current_if_match(api, booking):
+    assert api.delete(url(booking), HTTP_IF_MATCH='"1"').status_code == 204
+    assert stored(booking) is None
+
+
+def test_a_write_between_read_and_write_is_412_not_lost(api, booking):
+    """The conditional write catches a change made after the viewset read the item."""
+    original = client.get_client().get_item
+    moved = []
+
+    def moving_get_item(**params):
+        response = original(**params)
+        if moved:
+            return response
+        moved.append(True)
+        # Another writer bumps the version right after our (first) read.
+        client.get_client().update_item(
+            TableName=params["TableName"],
+            Key=params["Key"],
+            UpdateExpression="SET #v = #v + :one, #n = :n",
+            ExpressionAttributeNames={"#v": "version", "#n": "name"},
+            ExpressionAttributeValues=serialize({":one": 1, ":n": "Theirs"}),
+        )
+        return response
+
+    connection = client.get_client()
+    connection.get_item = moving_get_item
+    try:
+        response = api.patch(url(booking), {"address": "Mine"}, format="json")
+    finally:
+        del connection.get_item
+    assert response.status_code == 412
+    kept = stored(booking)
+    assert kept.name == "Theirs" and kept.address == "1 Main St" and kept.version == 2
+
+
+def test_without_if_match_a_write_never_resurrects_a_deleted_booking(api, booking):
+    other = APIClient()
+    other.force_authenticate(User.objects.get(username="ada"))
+    instance = stored(booking)
+    Connector(Booking).delete(instance)
+    for method, body in (("put", {"name": "Back", "address": "x"}), ("patch", {"name": "Back"})):
+        assert getattr(other, method)(url(booking), body, format="json").status_code == 404
+    assert stored(booking) is None
+    assert Connector(Booking).count([("user", instance.user_id)]) == 0
+
+
+def test_an_item_stored_without_a_version_gets_one_on_its_first_replace(api, booking):
+    instance = stored(booking)
+    key = serialize(
+        {
+            "user": instance.user_id,
+            "date_at": Connector(Booking).schema.by_name["date_at"].to_dynamo(instance.date_at),
+        }
+    )
+    client.get_client().update_item(
+        TableName=Connector(Booking).schema.table_name, Key=key, UpdateExpression="REMOVE version"
+    )
+    response = api.put(url(booking), {"name": "Upgraded", "address": "x"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.headers["ETag"] == '"1"' and stored(booking).version == 1

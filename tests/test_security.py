@@ -1,0 +1,126 @@
+"""Security properties of the service: mass assignment, defaults, deployment, secrets."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from booking.models import Booking
+from dynamodb.connector import Connector
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOKINGS = "/api/dynamo/booking/"
+
+
+def client_for(user):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+@pytest.mark.django_db
+def test_mass_assignment_of_user_id_and_version_is_ignored_for_non_staff():
+    ada = User.objects.create_user("ada")
+    bob = User.objects.create_user("bob")
+    response = client_for(ada).post(
+        BOOKINGS,
+        {"name": "n", "address": "a", "user": bob.pk, "id": 999_999, "version": 50},
+        format="json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["user"] == ada.pk and body["id"] != 999_999 and body["version"] == 1
+    assert Connector(Booking).get_by_id(999_999) is None
+    assert list(Connector(Booking).select([("user", bob)])) == []
+
+    url = f"{BOOKINGS}{body['id']}/"
+    patched = client_for(ada).patch(
+        url, {"id": 5, "version": 77, "user": bob.pk, "name": "m"}, format="json"
+    )
+    assert patched.status_code == 200
+    stored = Connector(Booking).get_by_id(body["id"])
+    assert (stored.user_id, stored.version, stored.name) == (ada.pk, 2, "m")
+    moved = client_for(ada).patch(url, {"date_at": "2020-01-01T00:00:00Z"}, format="json")
+    assert moved.status_code == 400 and "immutable" in str(moved.json())
+
+
+def run_settings(code, **env):
+    clean = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT / "src"),
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DJANGO_ENV_FILE": "/nonexistent/.env",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], env=clean, capture_output=True, text=True, cwd=ROOT / "src"
+    )
+
+
+def test_debug_is_off_unless_the_environment_turns_it_on():
+    code = "import django; from django.conf import settings; django.setup(); print(settings.DEBUG)"
+    assert run_settings(code).stdout.strip() == "False"
+    assert run_settings(code, DJANGO_DEBUG="true").stdout.strip() == "True"
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT / "src",
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DJANGO_ENV_FILE": "/nonexistent/.env",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "k3y-" + "x9Yq2" * 12,
+            "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_default_secret_key_is_flagged_by_check_deploy():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT / "src",
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DJANGO_ENV_FILE": "/nonexistent/.env",
+            "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and "security.W009" in result.stderr
+
+
+SECRET_PATTERNS = [
+    re.compile(r"AKIA[0-9A-Z]{16}"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"(?i)aws_secret_access_key\s*=\s*['\"]?[A-Za-z0-9/+]{40}"),
+    re.compile(r"ghp_[A-Za-z0-9]{36}"),
+]
+
+
+def test_no_secret_is_committed():
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert ".env" not in files
+    found = []
+    for name in files:
+        path = ROOT / name
+        if not path.is_file() or path.stat().st_size > 1_000_000:
+            continue
+        text = path.read_text(errors="ignore")
+        found += [f"{name}: {p.pattern}" for p in SECRET_PATTERNS if p.search(text)]
+    assert found == []
