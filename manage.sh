@@ -395,12 +395,40 @@ cmd_test() {
     exec "$PY" -m pytest "${args[@]+"${args[@]}"}"
 }
 
+BENCHMARKS=(connector rest transport scale)
+
+# Benchmarks print tables and ratios against raw boto3 measured in the same run;
+# they never gate CI. See bench/README.md.
+cmd_bench() {
+    local names=() name
+    if [[ $# -gt 0 && "$1" != -* ]]; then
+        names=("$1")
+        shift
+    else
+        names=("${BENCHMARKS[@]}")
+    fi
+    for name in "${names[@]}"; do
+        [[ " ${BENCHMARKS[*]} " == *" $name "* ]] \
+            || die "bench: unknown benchmark '$name' (use one of: ${BENCHMARKS[*]})."
+    done
+    ensure_venv "$ROOT/requirements-dev.txt"
+    [[ " ${names[*]} " != *" scale "* ]] || ensure_dynalite
+    local script
+    for name in "${names[@]}"; do
+        case "$name" in
+            connector) script=connector_vs_boto3.py ;;
+            *) script="$name.py" ;;
+        esac
+        say "bench $name"
+        (cd "$ROOT/bench" && "$PY" "$script" "$@")
+    done
+}
+
 cmd_fmt() {
     ensure_venv "$ROOT/requirements-dev.txt"
     cd "$ROOT"
     "$PY" -m black --quiet .
     "$PY" -m ruff check --fix --quiet .
-    "$PY" -m black --quiet .
     "$PY" -m black --quiet .
 }
 
@@ -423,6 +451,8 @@ Usage: ./manage.sh <command> [args]
   test [--engine E] [pytest args] run the test suite (builds .venv on first use) against
                                   engine E: moto (default) or dynalite (installed with npm
                                   under .engines/ on first use; needs Node.js 20+)
+  bench [NAME] [args]             benchmarks with ratios against raw boto3 (connector, rest,
+                                  transport, scale; all by default): see bench/README.md
   fmt                             format the code (ruff --fix, black)
   lint                            check formatting and lint without changing anything
   help                            show this help
@@ -453,6 +483,7 @@ main() {
         status) cmd_status "$@" ;;
         logs) cmd_logs "$@" ;;
         test) cmd_test "$@" ;;
+        bench) cmd_bench "$@" ;;
         fmt) cmd_fmt "$@" ;;
         lint) cmd_lint "$@" ;;
         help|-h|--help) cmd_help ;;

@@ -52,7 +52,7 @@ def venv_env():
 def test_help_lists_every_subcommand():
     result = manage("help")
     assert result.returncode == 0
-    for command in ("run", "stop", "status", "logs", "test", "fmt", "lint", "help"):
+    for command in ("run", "stop", "status", "logs", "test", "bench", "fmt", "lint", "help"):
         assert re.search(rf"^\s+{command}\b", result.stdout, re.MULTILINE), command
 
 
