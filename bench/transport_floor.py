@@ -1,6 +1,7 @@
 """How much client CPU a leaner transport than boto3's could save, per GetItem.
 
-    ./manage.sh bench transport [--repeat N] [--rounds N] [--engine moto|dynalite]
+    cd bench && ../.venv/bin/python transport_floor.py [--repeat N] [--rounds N]
+                                                      [--engine moto|dynalite]
 
 Measures, against an engine in another process (moto's server by default),
 the benchmark process's CPU time per GetItem of one small item for:
