@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from .checks import model_errors
 from .connector import Connector
 from .exceptions import UnsupportedOperation
-from .schema import GlobalIndex, LocalIndex
+from .schema import GlobalIndex, LocalIndex, schema_for
 
 __all__ = ["DynamoCompatibleModel", "GlobalIndex", "LocalIndex"]
 
@@ -93,7 +93,7 @@ class DynamoCompatibleModel(models.Model):
         (None: the whole item): fields outside it stay deferred, and Django
         loads them on first access.
         """
-        for converter in Connector(type(self)).schema.converters:
+        for converter in schema_for(type(self)).converters:
             value = data_dict.get(converter.attribute)
             if value is None and projected is not None and converter.attribute not in projected:
                 continue
@@ -103,7 +103,7 @@ class DynamoCompatibleModel(models.Model):
     def __to_dynamo__(self):
         """This instance as a DynamoDB item: attribute name -> value (None omitted)."""
         item = {}
-        for converter in Connector(type(self)).schema.converters:
+        for converter in schema_for(type(self)).converters:
             value = converter.to_dynamo(getattr(self, converter.attname))
             if value is not None:
                 item[converter.attribute] = value
@@ -175,7 +175,7 @@ class DynamoCompatibleModel(models.Model):
 
     def get_key_list(self):
         """This instance's key as a key tuple list, e.g. ``[("user", 3), ("date_at", dt)]``."""
-        schema = Connector(type(self)).schema
+        schema = schema_for(type(self))
         return [
             (converter.name, getattr(self, converter.attname))
             for converter in (schema.table.partition, schema.table.sort)
