@@ -64,6 +64,11 @@ def fingerprint(data):
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
+def as_json(value):
+    """``value`` as JSON gives it back (datetimes, UUIDs and decimals as strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
 class IdempotentCreate:
     """Runs one create under an Idempotency-Key."""
 
@@ -157,7 +162,7 @@ class IdempotentCreate:
         """Note in the pending record the item about to be sent (``Connector.insert`` hook)."""
         schema = Connector(type(instance)).schema
         key = serialize(lookups.exact_key(schema, instance.get_key_list()))
-        self.pending = {**self.pending, "item": {"id": instance.pk, "key": key}}
+        self.pending = {**self.pending, "item": {"id": as_json(instance.pk), "key": key}}
         self.record.body = {PENDING: self.pending}
         self.connector.update(self.record, fields=["body"])
 
@@ -170,18 +175,16 @@ class IdempotentCreate:
             return None
         connector = self.view.get_connector()
         found = connector.get(key_tuple_list(connector.schema, item["key"]))
-        if found is None or found.pk != item["id"]:
+        if found is None or as_json(found.pk) != item["id"]:
             return None
         existing.status_code = status.HTTP_201_CREATED
-        existing.body = json.loads(
-            json.dumps(self.view.get_serializer(found).data, cls=DjangoJSONEncoder)
-        )
+        existing.body = as_json(self.view.get_serializer(found).data)
         self.connector.update(existing, fields=["status_code", "body"])
         return self.replay(existing)
 
     def remember(self, response):
         self.record.status_code = response.status_code
-        self.record.body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+        self.record.body = as_json(response.data)
         try:
             self.connector.update(self.record, fields=["status_code", "body"])
         except DynamoError:
