@@ -444,7 +444,7 @@ class Connector:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ConditionFailed as error:
-                if not self._is_own_write(error, sent):
+                if not self._is_own_write(error, sent, item):
                     raise
         except ConditionFailed as error:
             self._restore(instance, saved)
@@ -459,12 +459,21 @@ class Connector:
         instance._state.adding = False
         return instance
 
-    @staticmethod
-    def _is_own_write(error, sent):
+    def _is_own_write(self, error, sent, item):
         """Whether a put's failed condition met the item an earlier attempt of it stored."""
         response = getattr(error.__cause__, "response", None) or {}
-        retried = response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
-        return retried and error.item is not None and deserialize(error.item) == deserialize(sent)
+        if response.get("ResponseMetadata", {}).get("RetryAttempts", 0) == 0:
+            return False
+        stored = error.item
+        if stored is None:  # an engine that does not return it (dynalite)
+            key = {name: item[name] for name in self.schema.table.key_attributes()}
+            stored = client.call(
+                "get_item",
+                TableName=self.schema.table_name,
+                Key=serialize(key),
+                ConsistentRead=True,
+            ).get("Item")
+        return stored is not None and deserialize(stored) == deserialize(sent)
 
     def bulk_insert(self, instances):
         """Put many new items with BatchWriteItem, 25 per request; return the instances.

@@ -25,14 +25,16 @@ from rest_framework.viewsets import GenericViewSet
 
 from . import constants
 from .connector import Connector
+from .exceptions import ItemAlreadyExists, VersionConflict
 from .exceptions import ValidationError as DynamoValidationError
-from .exceptions import VersionConflict
 from .filters import DynamoFilterBackend, normalise_filter_fields
 from .handlers import exception_handler
 from .idempotency import IdempotentCreate, idempotency_key
 from .pagination import DynamoCursorPagination
 
 AUTO = "auto"
+# Inserts tried with a fresh default when a key the server chose already exists.
+GENERATED_KEY_ATTEMPTS = 3
 KEY_IMMUTABLE = "Key fields are immutable: delete the item and create a new one."
 
 
@@ -258,11 +260,32 @@ class DynamoCreateModelMixin:
         )
 
     def perform_create(self, serializer):
-        instance = self.build_instance(serializer.validated_data)
+        connector = self.get_connector()
+        generated = self.generated_key_fields(serializer.validated_data)
         # Under an Idempotency-Key, the key's record notes the item before it is sent.
         planned = self.idempotent_create and self.idempotent_create.plan
-        self.get_connector().insert(instance, before_write=planned)
+        for attempt in range(GENERATED_KEY_ATTEMPTS):
+            instance = self.build_instance(serializer.validated_data)
+            try:
+                connector.insert(instance, before_write=planned)
+                break
+            except ItemAlreadyExists:
+                # A key the server chose (a default such as timezone.now) met another
+                # item's: two creates in one microsecond. Not the client's conflict.
+                if not generated or attempt == GENERATED_KEY_ATTEMPTS - 1:
+                    raise
         serializer.instance = instance
+
+    def generated_key_fields(self, validated_data):
+        """The key fields the request leaves to their model default (e.g. ``date_at``)."""
+        table = self.get_connector().schema.table
+        return [
+            converter.name
+            for converter in (table.partition, table.sort)
+            if converter is not None
+            and converter.name not in validated_data
+            and converter.field.has_default()
+        ]
 
 
 class DynamoRetrieveModelMixin:

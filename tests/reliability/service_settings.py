@@ -1,0 +1,24 @@
+"""Settings of the service the reliability tests run under gunicorn.
+
+The test suite's settings (its test app and the EveryField route of
+``tests.urls``), but read from the environment as the project reads them:
+a file database shared by the processes (``DATABASE_URL``), the engine, the
+table prefix, the timeouts and attempts, the transport and the throttles.
+"""
+
+import os
+
+from project import settings as project
+from tests.settings import *  # noqa: F403
+
+DATABASES = project.DATABASES
+SECURE_SSL_REDIRECT = project.SECURE_SSL_REDIRECT
+REST_FRAMEWORK = project.REST_FRAMEWORK
+DYNAMODB_ENDPOINT_URL = project.DYNAMODB_ENDPOINT_URL
+DYNAMODB_TABLE_PREFIX = project.DYNAMODB_TABLE_PREFIX
+DYNAMODB_CONNECT_TIMEOUT = project.DYNAMODB_CONNECT_TIMEOUT
+DYNAMODB_READ_TIMEOUT = project.DYNAMODB_READ_TIMEOUT
+DYNAMODB_MAX_ATTEMPTS = project.DYNAMODB_MAX_ATTEMPTS
+DYNAMODB_TRANSPORT = project.DYNAMODB_TRANSPORT
+# The tests that lose the engine's answers retry sooner than the default lease allows.
+DYNAMODB_IDEMPOTENCY_LEASE = float(os.environ.get("DYNAMODB_IDEMPOTENCY_LEASE", "120"))

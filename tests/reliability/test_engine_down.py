@@ -1,0 +1,84 @@
+"""The engine's process stops under a running service, then comes back.
+
+A service of its own (gunicorn, 2 workers, the project's default timeouts
+and attempts) next to a moto server of its own, which the test stops: every
+request then answers 503 JSON with Retry-After within 5 s, the workers
+neither time out nor restart, and once the engine is back (tables recreated:
+moto keeps its data in memory) the same workers serve correctly again.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+BOOKINGS = "/api/dynamo/booking/"
+QUICK = 5.0  # seconds
+BODY = {"name": "Dinner", "address": "1 Main St"}
+
+
+@pytest.fixture(autouse=True)
+def dynamodb_tables():
+    """Over HTTP: the service's own engine and tables, none in the suite's session engine."""
+
+
+def assert_unavailable(reply, what):
+    assert reply.status == 503, (what, reply.status, reply.body)
+    assert reply.elapsed < QUICK, f"{what} took {reply.elapsed:.2f}s"
+    assert reply.is_json, (what, reply.headers)
+    assert int(reply.headers["retry-after"]) > 0, what
+    assert "unavailable" in reply.json()["detail"], (what, reply.body)
+
+
+def test_an_engine_outage_is_503_quickly_and_the_same_workers_recover(site, stacks, figures):
+    engine = stacks.engine()
+    service = stacks.service(engine.url, "down_")
+    api = site.api("outage", service=service)
+    workers = service.worker_pids()
+    assert len(workers) == 2
+    before = api.post(BOOKINGS, BODY)
+    assert before.status == 201, before.body
+    detail = f"{BOOKINGS}{before.json()['id']}/"
+
+    engine.stop()
+    requests = {
+        "list": lambda: api.get(BOOKINGS),
+        "retrieve": lambda: api.get(detail),
+        "create": lambda: api.post(BOOKINGS, BODY),
+        "patch": lambda: api.patch(detail, {"name": "Lunch"}),
+        "delete": lambda: api.delete(detail),
+    }
+    for what, send in requests.items():
+        assert_unavailable(send(), what)
+    ready = api.get("/ready/")
+    assert ready.status == 503 and ready.elapsed < QUICK and ready.headers["retry-after"]
+    assert api.get("/health/").status == 200
+
+    engine.start()
+    service.create_tables()
+    assert api.get("/ready/").status == 200
+    # Creates from concurrent clients reach both workers: every booking is its own.
+    with ThreadPoolExecutor(4) as pool:
+        created = list(pool.map(lambda n: api.post(BOOKINGS, {**BODY, "name": f"n{n}"}), range(16)))
+    failed = [(reply.status, reply.body[:300]) for reply in created if reply.status != 201]
+    assert not failed, (failed, service.log()[-3000:])
+    bodies = [reply.json() for reply in created]
+    assert len({body["id"] for body in bodies}) == 16, sorted(body["id"] for body in bodies)
+    for body in bodies:
+        assert api.get(f"{BOOKINGS}{body['id']}/").json() == body
+    listing = api.get(f"{BOOKINGS}?page_size=100").json()["results"]
+    assert sorted(listing, key=lambda b: b["id"]) == sorted(bodies, key=lambda b: b["id"])
+    first = f"{BOOKINGS}{bodies[0]['id']}/"
+    assert api.patch(first, {"name": "Lunch"}).json()["name"] == "Lunch"
+    assert api.delete(first).status == 204
+    assert api.get(first).status == 404
+
+    assert service.worker_pids() == workers, "a worker was restarted"
+    log = service.log()
+    assert "WORKER TIMEOUT" not in log
+    assert "Traceback" not in log
+    figures.update(
+        requests=service.traffic.sent,
+        errors_5xx_during_outage=len(requests) + 1,
+        errors_5xx_after=service.traffic.errors() - len(requests) - 1,
+        items_checked=len(bodies),
+    )
