@@ -464,15 +464,8 @@ class Connector:
         response = getattr(error.__cause__, "response", None) or {}
         if response.get("ResponseMetadata", {}).get("RetryAttempts", 0) == 0:
             return False
-        stored = error.item
-        if stored is None:  # an engine that does not return it (dynalite)
-            key = {name: item[name] for name in self.schema.table.key_attributes()}
-            stored = client.call(
-                "get_item",
-                TableName=self.schema.table_name,
-                Key=serialize(key),
-                ConsistentRead=True,
-            ).get("Item")
+        key = {name: item[name] for name in self.schema.table.key_attributes()}
+        stored = self._stored_item(error, key)
         return stored is not None and deserialize(stored) == deserialize(sent)
 
     def bulk_insert(self, instances):
@@ -775,17 +768,20 @@ class Connector:
             return None
         return getattr(instance, self.schema.version.attname)
 
+    def _stored_item(self, error, key):
+        """The raw item a failed condition met: from the engine's answer, or a consistent read.
+
+        AWS returns it with ReturnValuesOnConditionCheckFailure; some engines (dynalite) do not.
+        """
+        if error.item is not None:
+            return error.item
+        return client.call(
+            "get_item", TableName=self.schema.table_name, Key=serialize(key), ConsistentRead=True
+        ).get("Item")
+
     def _condition_error(self, instance, error, expected_version, key=None):
         """ItemNotFound or VersionConflict, from the item the engine returned (or a read)."""
-        old = error.item
-        if old is None:
-            raw_key = key if key is not None else self._key_of(instance)
-            old = client.call(
-                "get_item",
-                TableName=self.schema.table_name,
-                Key=serialize(raw_key),
-                ConsistentRead=True,
-            ).get("Item")
+        old = self._stored_item(error, key if key is not None else self._key_of(instance))
         described = self._describe_key(instance) if instance is not None else repr(key)
         if old is None:
             return ItemNotFound(f"{self.schema.label} with key {described} does not exist.")
