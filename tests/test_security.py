@@ -68,38 +68,31 @@ def test_debug_is_off_unless_the_environment_turns_it_on():
     assert run_settings(code, DJANGO_DEBUG="true").stdout.strip() == "True"
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    result = subprocess.run(
+def check_deploy(**env):
+    """``manage.py check --deploy`` in a clean environment with the given variables."""
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT / "src",
         env={
             "PATH": os.environ["PATH"],
             "DJANGO_SETTINGS_MODULE": "project.settings",
             "DJANGO_ENV_FILE": "/nonexistent/.env",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "k3y-" + "x9Yq2" * 12,
             "DJANGO_ALLOWED_HOSTS": "api.example.com",
+            **env,
         },
         capture_output=True,
         text=True,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = check_deploy(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="k3y-" + "x9Yq2" * 12)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_the_default_secret_key_is_flagged_by_check_deploy():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT / "src",
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DJANGO_ENV_FILE": "/nonexistent/.env",
-            "DJANGO_ALLOWED_HOSTS": "api.example.com",
-        },
-        capture_output=True,
-        text=True,
-    )
+    result = check_deploy()
     assert result.returncode != 0 and "security.W009" in result.stderr
 
 
