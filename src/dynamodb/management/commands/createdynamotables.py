@@ -5,8 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dynamodb.connector import Connector
 from dynamodb.exceptions import DynamoError
-from dynamodb.schema import is_dynamo_model
-from dynamodb.tables import definitions, dynamo_models
+from dynamodb.tables import definitions, dynamo_model, dynamo_models
 
 
 class Command(BaseCommand):
@@ -66,16 +65,12 @@ class Command(BaseCommand):
             return dynamo_models()
         models = []
         for label in labels:
-            try:
-                if "." in label:
-                    found = [apps.get_model(label)]
-                else:
+            if "." in label:
+                found = [dynamo_model(label)]
+            else:
+                try:
                     found = dynamo_models([apps.get_app_config(label)])
-            except (LookupError, ValueError) as error:
-                raise CommandError(f"{label}: {error}") from error
-            for model in found:
-                if not is_dynamo_model(model):
-                    raise CommandError(f"{label} is not a DynamoCompatibleModel.")
-                if model not in models:
-                    models.append(model)
+                except LookupError as error:
+                    raise CommandError(f"{label}: {error}") from error
+            models += [model for model in found if model not in models]
         return models
