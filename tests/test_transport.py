@@ -11,6 +11,7 @@ transport's own sending, parsing and retrying.
 """
 
 import base64
+import datetime
 import io
 import json
 import socket
@@ -289,21 +290,57 @@ def test_binary_and_nested_values_round_trip_through_the_connector(lean):
     assert (bytes(read.binary), read.json) == (b"\x00\x01\xfe\xff", value)
 
 
-def test_the_request_is_signed_as_sent(lean, answers):
-    lean.get_item(TableName=note_table(), Key=KEY)
-    _operation, headers, body = answers.sent[-1]
+class FixedCredentials:
+    def __init__(self, frozen):
+        self.frozen = frozen
+
+    def get_frozen_credentials(self):
+        return self.frozen
+
+
+def assert_signed_as_botocore_signs(url, frozen, headers, body):
+    """The Authorization header is the one botocore's SigV4Auth computes for what was sent."""
     authorization = headers.pop("Authorization")
-    credentials = lean._credentials.get_frozen_credentials()
-    assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/")
+    assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/")
     assert "/us-east-1/dynamodb/aws4_request, SignedHeaders=" in authorization
     signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
     assert {"content-type", "host", "x-amz-date", "x-amz-target"} <= set(signed)
-    # The signature botocore computes over the headers and body urllib3 was given.
-    request = AWSRequest(method="POST", url=lean._url, data=body, headers=headers)
+    assert ("x-amz-security-token" in signed) == (frozen.token is not None)
+    assert headers.get("X-Amz-Security-Token") == frozen.token
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
     request.context["timestamp"] = headers["X-Amz-Date"]
-    signer = SigV4Auth(credentials, "dynamodb", "us-east-1")
+    signer = SigV4Auth(frozen, "dynamodb", "us-east-1")
     string_to_sign = signer.string_to_sign(request, signer.canonical_request(request))
     assert authorization.endswith(f"Signature={signer.signature(string_to_sign, request)}")
+
+
+def test_the_request_is_signed_as_sent(lean, answers):
+    lean.get_item(TableName=note_table(), Key=KEY)
+    _operation, headers, body = answers.sent[-1]
+    assert_signed_as_botocore_signs(
+        lean._url, lean._credentials.get_frozen_credentials(), headers, body
+    )
+
+
+def test_the_kept_signing_key_follows_the_secret_key_and_the_day(lean, answers, monkeypatch):
+    """The signing key is derived once per day and secret: each request still signs right."""
+    credentials = FixedCredentials(ReadOnlyCredentials("KEY", "first-secret", None))
+    signing = LeanClient(lean._client, credentials)
+    for frozen, day in [
+        (ReadOnlyCredentials("KEY", "first-secret", None), None),
+        (ReadOnlyCredentials("KEY", "first-secret", None), None),
+        (ReadOnlyCredentials("KEY", "second-secret", "session-token"), None),
+        (ReadOnlyCredentials("KEY", "second-secret", "session-token"), "2031-01-02"),
+    ]:
+        if day is not None:
+            moment = datetime.datetime.fromisoformat(f"{day}T00:00:01")
+            monkeypatch.setattr("botocore.auth.get_current_datetime", lambda m=moment: m)
+        credentials.frozen = frozen
+        signing.put_item(TableName=note_table(), Item={**KEY, "text": {"S": "é"}})
+        _operation, headers, body = answers.sent[-1]
+        if day is not None:
+            assert headers["X-Amz-Date"].startswith(day.replace("-", ""))
+        assert_signed_as_botocore_signs(signing._url, frozen, headers, body)
 
 
 class RotatingCredentials:
