@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb import client
-from dynamodb.connector import Connector, serialize
+from dynamodb.connector import Connector
+from dynamodb.marshalling import serialize
 
 pytestmark = pytest.mark.django_db
 

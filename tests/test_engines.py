@@ -20,7 +20,8 @@ from botocore.awsrequest import AWSResponse
 
 from dynamodb import client, exceptions
 from dynamodb.client import get_client
-from dynamodb.connector import Connector, deserialize
+from dynamodb.connector import Connector
+from dynamodb.marshalling import deserialize
 from tests.engine import ENGINE_VARIABLE, ENGINES, selected_engine_class
 from tests.testapp.models import Device, EveryField, Note, Owner
 

@@ -15,17 +15,15 @@ import decimal
 import random
 import time
 
-from boto3.dynamodb.types import TypeSerializer
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from . import client, constants, ids, lookups
 from .conf import conf
 from .exceptions import BatchGetFailed, BatchWriteFailed, DynamoError, InvalidBatchItem
+from .marshalling import serialize
 
 MAX_WRITE_ITEMS = 25
 MAX_GET_KEYS = 100
-
-_serializer = TypeSerializer()
 
 
 def bulk_insert(connector, instances):
@@ -195,10 +193,6 @@ def delete(schema, raw_keys):
         ids.key_cache.clear()
     if unwritten:
         raise _write_failed(schema, unwritten, error, "deleted") from error
-
-
-def serialize(values):
-    return {name: _serializer.serialize(value) for name, value in values.items()}
 
 
 def _write(table_name, requests):

@@ -13,12 +13,11 @@ Every write says what it means: ``insert`` never overwrites, ``update``
 never resurrects a deleted item, ``delete`` fails on a missing one.
 """
 
-import decimal
+import functools
 import logging
 from dataclasses import dataclass, field
 
 from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from django.db.models import DEFERRED
 
 from . import batch, client, constants, ids, lookups
@@ -34,37 +33,10 @@ from .exceptions import (
     ValidationError,
     VersionConflict,
 )
+from .marshalling import deserialize, serialize, serialize_value
 from .schema import is_dynamo_model, schema_for
 
-
-class _Deserializer(TypeDeserializer):
-    """boto3's deserializer, reading every number DynamoDB returns.
-
-    AWS spells a number in plain digits (``1E+100`` comes back as 101 digits),
-    which boto3's 38-digit context refuses with ``decimal.Rounded`` (boto3
-    issue 2500). Only trailing zeros can take a valid number past 38 digits:
-    dropping them is exact.
-    """
-
-    def _deserialize_n(self, value):
-        number = decimal.Decimal(value)
-        digits = len(number.as_tuple().digits)
-        if digits > constants.MAX_NUMBER_DIGITS:
-            return number.normalize(decimal.Context(prec=digits))
-        return super()._deserialize_n(value)
-
-
-_serializer = TypeSerializer()
-_deserializer = _Deserializer()
 logger = logging.getLogger(__name__)
-
-
-def serialize(values):
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def deserialize(item):
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def expression_params(**conditions):
@@ -86,6 +58,24 @@ def expression_params(**conditions):
     if values:
         params["ExpressionAttributeValues"] = serialize(values)
     return params
+
+
+@functools.cache
+def _existence_condition(partition_attribute, version_attribute=None, version_test=None):
+    """(expression, names, value placeholder) of "the item exists" [and its version is ...].
+
+    ``version_test`` is None (any version), ``"absent"`` or ``"equal"`` (the
+    value is the placeholder's, given per call). The expressions of a model
+    never change: boto3's builder runs once for each, not on every write.
+    """
+    condition = Attr(partition_attribute).exists()
+    if version_test == "absent":
+        condition &= Attr(version_attribute).not_exists()
+    elif version_test == "equal":
+        condition &= Attr(version_attribute).eq(0)
+    built = ConditionExpressionBuilder().build_expression(condition)
+    placeholder = next(iter(built.attribute_value_placeholders), None)
+    return built.condition_expression, built.attribute_name_placeholders, placeholder
 
 
 def _typed_keys(definition):
@@ -253,7 +243,7 @@ class Connector:
             "TableName": schema.table_name,
             "KeyConditionExpression": "#id = :id",
             "ExpressionAttributeNames": {"#id": schema.pk.attribute},
-            "ExpressionAttributeValues": {":id": _serializer.serialize(value)},
+            "ExpressionAttributeValues": {":id": serialize_value(value)},
         }
         if schema.id_index is not None:
             params["IndexName"] = schema.id_index.name
@@ -496,12 +486,11 @@ class Connector:
         schema = self.schema
         expected = self._expected_version(instance)
         saved = {schema.version.attname: expected} if schema.version else {}
-        condition = Attr(schema.table.partition.attribute).exists()
+        version_test = None
         if schema.version is not None:
             # No version read: only an item that has none yet (stored before the
             # model had a version field) may be replaced.
-            version = Attr(schema.version.attribute)
-            condition &= version.not_exists() if expected is None else version.eq(expected)
+            version_test = "absent" if expected is None else "equal"
             setattr(instance, schema.version.attname, (expected or 0) + 1)
         try:
             self._pre_save(instance, add=False)
@@ -511,7 +500,7 @@ class Connector:
                 TableName=schema.table_name,
                 Item=serialize(item),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **expression_params(ConditionExpression=condition),
+                **self._existence_params(version_test, expected),
             )
         except ConditionFailed as error:
             self._restore(instance, saved)
@@ -540,14 +529,14 @@ class Connector:
                 check_key_value(converter.name, value, constants.MAX_SORT_KEY_BYTES)
             if estimated_size(value) > constants.MAX_ITEM_BYTES:
                 check_item_size({converter.attribute: value})
-            values[f":u{position}"] = _serializer.serialize(value)
+            values[f":u{position}"] = serialize_value(value)
             sets.append(f"#u{position} = :u{position}")
-        condition = Attr(schema.table.partition.attribute).exists()
+        version_test = None
         if schema.version is not None:
             names["#uv"] = schema.version.attribute
             values[":uv"] = {"N": "1"}
             if expected is not None:
-                condition &= Attr(schema.version.attribute).eq(expected)
+                version_test = "equal"
                 sets.append("#uv = :uv")
                 values[":uv"] = {"N": str(expected + 1)}
             else:
@@ -561,7 +550,7 @@ class Connector:
             )
             if part
         )
-        params = expression_params(ConditionExpression=condition)
+        params = self._existence_params(version_test, expected)
         params["ExpressionAttributeNames"].update(names)
         if values:
             params.setdefault("ExpressionAttributeValues", {}).update(values)
@@ -615,17 +604,16 @@ class Connector:
                 expected_version = getattr(instance, schema.version.attname)
         else:
             key = lookups.exact_key(schema, key_tuple_list)
-        condition = Attr(schema.table.partition.attribute).exists()
-        if expected_version is not None:
-            if schema.version is None:
-                raise ValidationError(None, f"{schema.label} has no version_field.")
-            condition &= Attr(schema.version.attribute).eq(expected_version)
+        if expected_version is not None and schema.version is None:
+            raise ValidationError(None, f"{schema.label} has no version_field.")
         params = {
             "TableName": schema.table_name,
             "Key": serialize(key),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             "ReturnValues": "ALL_OLD",
-            **expression_params(ConditionExpression=condition),
+            **self._existence_params(
+                None if expected_version is None else "equal", expected_version
+            ),
         }
         try:
             response = client.call("delete_item", **params)
@@ -695,7 +683,7 @@ class Connector:
             "UpdateExpression": "REMOVE #f" if new is None else "SET #f = :v",
         }
         if new is not None:
-            params["ExpressionAttributeValues"] = {":v": _serializer.serialize(new)}
+            params["ExpressionAttributeValues"] = {":v": serialize_value(new)}
         updated = 0
         for key in list(self.keys_where(name, value)):
             try:
@@ -762,6 +750,19 @@ class Connector:
         if schema.id_index is not None:
             key = serialize({name: item[name] for name in schema.table.key_attributes()})
             ids.key_cache.put(schema.table_name, item[schema.pk.attribute], key)
+
+    def _existence_params(self, version_test, expected_version):
+        """ConditionExpression and its placeholders: the item exists [and its version is ...]."""
+        schema = self.schema
+        expression, names, placeholder = _existence_condition(
+            schema.table.partition.attribute,
+            None if schema.version is None else schema.version.attribute,
+            version_test,
+        )
+        params = {"ConditionExpression": expression, "ExpressionAttributeNames": dict(names)}
+        if placeholder is not None:
+            params["ExpressionAttributeValues"] = {placeholder: serialize_value(expected_version)}
+        return params
 
     def _expected_version(self, instance):
         if self.schema.version is None:

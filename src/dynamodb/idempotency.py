@@ -34,8 +34,9 @@ from rest_framework.response import Response
 from . import client, lookups
 from .batch import key_tuple_list
 from .conf import conf
-from .connector import Connector, serialize
+from .connector import Connector
 from .exceptions import ConditionFailed, DynamoError, EngineRejected, ItemAlreadyExists
+from .marshalling import serialize
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"

@@ -139,7 +139,7 @@ class DynamoCursorPagination(BasePagination):
 
     @staticmethod
     def _serialized(converter, instance):
-        from .connector import serialize
+        from .marshalling import serialize
 
         value = converter.to_dynamo(getattr(instance, converter.attname))
         return serialize({"v": value})["v"]
