@@ -1,13 +1,17 @@
 """The Connector against raw boto3 and PynamoDB, on the same table and engine, in one run.
 
-    ./manage.sh bench connector [--repeat N] [--bulk N]
+    ./manage.sh bench connector [--repeat N] [--bulk N] [--engine moto|dynalite]
 
 For get, insert, update (one field), select (one page of 25) and bulk insert,
 prints per-operation median wall time, p99, and the benchmark process's CPU
 time per operation (the engine runs in another process, so CPU is the
 library's own cost), then the ratios Connector / boto3 and Connector / PynamoDB.
-Operations of the three libraries alternate in rounds so that drift in the
-engine affects them alike.
+"Connector" runs on its default transport (lean); "Connector on boto3" on
+``DYNAMODB_TRANSPORT=boto3``, which shows what the Connector itself adds to a
+boto3 client. Operations of the libraries alternate in rounds so that drift in
+the engine affects them alike. moto's server closes the connection after every
+answer, so there every call also pays a TCP connect; dynalite keeps
+connections alive, as DynamoDB does.
 """
 
 import argparse
@@ -18,7 +22,7 @@ import time
 
 from common import fmt, measure, print_table, setup_django
 
-from tests.engine import MotoServer
+from tests.engine import ENGINES
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
@@ -36,9 +40,16 @@ class Raw:
     name = "boto3"
 
     def __init__(self, table, user):
-        from dynamodb.client import get_client
+        import boto3
+        from botocore.config import Config
+        from django.conf import settings
 
-        self.client = get_client()
+        self.client = boto3.session.Session().client(
+            "dynamodb",
+            endpoint_url=settings.DYNAMODB_ENDPOINT_URL,
+            region_name="us-east-1",
+            config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+        )
         self.table = table
         self.user = user
         self.ids = itertools.count(10_000_000)
@@ -85,6 +96,9 @@ class Raw:
             ConsistentRead=True,
         )["Items"]
 
+    def prepare(self):
+        """Called before each measured series (the Connector selects its transport here)."""
+
     def bulk(self, moments):
         requests = [
             {
@@ -109,6 +123,7 @@ class Raw:
 
 class ViaConnector:
     name = "Connector"
+    transport = "lean"
 
     def __init__(self, table, user):
         from booking.models import Booking
@@ -118,6 +133,19 @@ class ViaConnector:
         self.connector = Connector(Booking)
         self.user = user
         self.loaded = {}
+
+    def prepare(self):
+        from django.conf import settings
+
+        from dynamodb.client import get_client
+
+        settings.DYNAMODB_TRANSPORT = self.transport
+        get_client()  # built outside the measured calls
+
+
+class ViaConnectorOnBoto3(ViaConnector):
+    name = "Connector on boto3"
+    transport = "boto3"
 
     def booking(self, moment):
         return self.model(
@@ -167,6 +195,7 @@ class ViaPynamo:
             name = UnicodeAttribute()
 
         self.model = PBooking
+        self.prepare = lambda: None
         self.user = user
         self.ids = itertools.count(20_000_000)
         self.loaded = {}
@@ -204,8 +233,8 @@ class ViaPynamo:
                 batch.save(self.item(moment))
 
 
-def run(repeat, bulk_size, rounds=3):
-    engine = MotoServer().start()
+def run(engine_name, repeat, bulk_size, rounds=3):
+    engine = ENGINES[engine_name]().start()
     try:
         setup_django(engine.url, f"bench{int(time.time())}_")
         from booking.models import Booking
@@ -213,13 +242,19 @@ def run(repeat, bulk_size, rounds=3):
 
         Connector(Booking).create_table()
         table = Connector(Booking).schema.table_name
-        libraries = [Raw(table, 1), ViaConnector(table, 2), ViaPynamo(table, 3)]
+        libraries = [
+            Raw(table, 1),
+            ViaConnector(table, 2),
+            ViaConnectorOnBoto3(table, 4),
+            ViaPynamo(table, 3),
+        ]
         moments = [START + datetime.timedelta(microseconds=n) for n in range(repeat * rounds)]
         results = {}
         for operation in ("insert", "get", "update", "select"):
             for round_number in range(rounds):
                 chunk = moments[round_number * repeat : (round_number + 1) * repeat]
                 for library in libraries:
+                    library.prepare()
                     method = getattr(library, operation)
                     wall, cpu, p99 = measure(lambda i, m=method, c=chunk: m(c[i]), repeat)
                     results.setdefault((operation, library.name), []).append((wall, cpu, p99))
@@ -227,6 +262,7 @@ def run(repeat, bulk_size, rounds=3):
             START + datetime.timedelta(days=1, microseconds=n) for n in range(bulk_size)
         ]
         for library in libraries:
+            library.prepare()
             try:
                 wall, cpu, _ = measure(lambda _i, lib=library, m=bulk_moments: lib.bulk(m), 1)
             except NotImplementedError:
@@ -234,12 +270,12 @@ def run(repeat, bulk_size, rounds=3):
             per_item = [(wall / bulk_size, cpu / bulk_size, wall)]
             results[("bulk insert", library.name)] = per_item
             bulk_moments = [m + datetime.timedelta(days=1) for m in bulk_moments]
-        report(results, [lib.name for lib in libraries], repeat, rounds, bulk_size)
+        report(results, engine_name, repeat, rounds, bulk_size)
     finally:
         engine.stop()
 
 
-def report(results, names, repeat, rounds, bulk_size):
+def report(results, engine_name, repeat, rounds, bulk_size):
     rows = []
     for (operation, name), samples in results.items():
         wall = sorted(s[0] for s in samples)[len(samples) // 2]
@@ -247,7 +283,7 @@ def report(results, names, repeat, rounds, bulk_size):
         p99 = max(s[2] for s in samples)
         rows.append((operation, name, fmt(wall, 3), fmt(p99, 3), fmt(cpu, 3)))
     print_table(
-        f"Per operation, ms (moto server; {rounds} rounds x {repeat} calls; bulk: per item "
+        f"Per operation, ms ({engine_name}; {rounds} rounds x {repeat} calls; bulk: per item "
         f"of {bulk_size}, p99 column = whole bulk)",
         ("operation", "library", "wall median", "wall p99", "client CPU"),
         rows,
@@ -264,20 +300,30 @@ def report(results, names, repeat, rounds, bulk_size):
                 return sorted(s[0] for s in samples)[len(samples) // 2]
             return sum(s[1] for s in samples) / len(samples)
 
-        ours_wall, ours_cpu = value("Connector", 0), value("Connector", 1)
-        if ours_wall is None:
-            continue
         row = [operation]
-        for other in ("boto3", "PynamoDB"):
+        for ours, other in (
+            ("Connector", "boto3"),
+            ("Connector", "PynamoDB"),
+            ("Connector on boto3", "boto3"),
+        ):
+            ours_wall, ours_cpu = value(ours, 0), value(ours, 1)
             other_wall, other_cpu = value(other, 0), value(other, 1)
             row += [
-                fmt(ours_wall / other_wall) if other_wall else "-",
-                fmt(ours_cpu / other_cpu) if other_cpu else "-",
+                fmt(ours_wall / other_wall) if ours_wall and other_wall else "-",
+                fmt(ours_cpu / other_cpu) if ours_cpu and other_cpu else "-",
             ]
         ratio_rows.append(row)
     print_table(
-        "Ratios (Connector / other; below 1 means the Connector is cheaper)",
-        ("operation", "wall vs boto3", "CPU vs boto3", "wall vs PynamoDB", "CPU vs PynamoDB"),
+        "Ratios of the Connector (below 1 means the Connector is cheaper)",
+        (
+            "operation",
+            "wall vs boto3",
+            "CPU vs boto3",
+            "wall vs PynamoDB",
+            "CPU vs PynamoDB",
+            "on boto3: wall vs boto3",
+            "CPU vs boto3",
+        ),
         ratio_rows,
     )
 
@@ -286,8 +332,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=100, help="calls per round (default 100)")
     parser.add_argument("--bulk", type=int, default=10_000, help="items of the bulk insert")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="moto")
     arguments = parser.parse_args()
-    run(arguments.repeat, arguments.bulk)
+    run(arguments.engine, arguments.repeat, arguments.bulk)
 
 
 if __name__ == "__main__":

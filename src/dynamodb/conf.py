@@ -17,10 +17,11 @@ DEFAULTS = {
     "DYNAMODB_READ_TIMEOUT": 3.0,
     # Total attempts per call in botocore's "standard" retry mode (1 = no retry).
     "DYNAMODB_MAX_ATTEMPTS": 3,
-    # How requests are sent: "boto3" (botocore's client for everything) or "lean"
-    # (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan and the batch calls
-    # signed by botocore but sent without its per-call pipeline; see transport.py).
-    "DYNAMODB_TRANSPORT": "boto3",
+    # How requests are sent: "lean" (GetItem, PutItem, UpdateItem, DeleteItem,
+    # Query, Scan and the batch calls signed by botocore but sent without its
+    # per-call pipeline, for well under half its client CPU; see transport.py) or
+    # "boto3" (botocore's client for everything).
+    "DYNAMODB_TRANSPORT": "lean",
     # Seconds between DescribeTable polls while waiting for a table to be ACTIVE.
     "DYNAMODB_WAITER_DELAY": 0.2,
     "DYNAMODB_WAITER_MAX_ATTEMPTS": 150,
