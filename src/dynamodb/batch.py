@@ -57,10 +57,13 @@ def bulk_insert(connector, instances):
     requests = [{"PutRequest": {"Item": serialize(item)}} for item in items]
     unwritten, error = _write(schema.table_name, requests)
     failed = {_identity(schema, _request_key(request)) for request in unwritten}
-    for instance, request, item in zip(instances, requests, items, strict=True):
-        if _identity(schema, _request_key(request)) not in failed:
+    written = []
+    for instance, request in zip(instances, requests, strict=True):
+        sent = request["PutRequest"]["Item"]
+        if not failed or _identity(schema, sent) not in failed:
             instance._state.adding = False
-            connector._remember_id(item)
+            written.append(sent)
+    connector._remember_ids(written)
     if unwritten:
         raise _write_failed(schema, unwritten, error, "written") from error
     return instances

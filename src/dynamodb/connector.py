@@ -33,7 +33,7 @@ from .exceptions import (
     ValidationError,
     VersionConflict,
 )
-from .marshalling import deserialize, serialize, serialize_value
+from .marshalling import deserialize, deserialize_value, serialize, serialize_value
 from .schema import is_dynamo_model, schema_for
 
 logger = logging.getLogger(__name__)
@@ -445,7 +445,7 @@ class Connector:
         except Exception:
             self._restore(instance, saved)
             raise
-        self._remember_id(item)
+        self._remember_ids([sent])
         instance._state.adding = False
         return instance
 
@@ -745,11 +745,19 @@ class Connector:
     def _describe_key(self, instance):
         return ", ".join(f"{name}={value}" for name, value in instance.get_key_list())
 
-    def _remember_id(self, item):
+    def _remember_ids(self, raw_items):
+        """Cache the id -> key of items just written (raw, as sent) for ``get_by_id``."""
         schema = self.schema
-        if schema.id_index is not None:
-            key = serialize({name: item[name] for name in schema.table.key_attributes()})
-            ids.key_cache.put(schema.table_name, item[schema.pk.attribute], key)
+        if schema.id_index is None or not raw_items:
+            return
+        key_attributes = schema.table.key_attributes()
+        ids.key_cache.put_many(
+            schema.table_name,
+            [
+                (deserialize_value(raw[schema.pk.attribute]), {n: raw[n] for n in key_attributes})
+                for raw in raw_items
+            ],
+        )
 
     def _existence_params(self, version_test, expected_version):
         """ConditionExpression and its placeholders: the item exists [and its version is ...]."""

@@ -42,8 +42,10 @@ def check_number(name, value):
     if not value:
         return value
     # Counted on the digits themselves: normalize() would round to the context's 28 digits.
-    digits = "".join(map(str, value.as_tuple().digits))
-    significant = len(digits.rstrip("0"))
+    digits = value.as_tuple().digits
+    significant = len(digits)
+    while digits[significant - 1] == 0:  # trailing zeros are not significant
+        significant -= 1
     if significant > constants.MAX_NUMBER_DIGITS:
         raise ValidationError(
             name,
@@ -93,9 +95,11 @@ def integral(name, value):
 
 def encode_integer(field, value, name):
     low, high = INTEGER_RANGES.get(field.get_internal_type(), (None, None))
-    if low is not None and not low <= value <= high:
+    if low is None:
+        return check_number(name, decimal.Decimal(value))
+    if not low <= value <= high:
         raise ValidationError(name, f"Ensure this value is between {low} and {high}.")
-    return check_number(name, decimal.Decimal(value))
+    return decimal.Decimal(value)  # within 64 bits: at most 19 digits, as DynamoDB allows
 
 
 def decode_integer(field, value):
@@ -400,8 +404,25 @@ def estimated_size(value):
     return 1
 
 
+def _size_bound(item):
+    """An upper bound of ``estimated_size`` of an item, cheaper to reach for flat items."""
+    bound = 0
+    for name, value in item.items():
+        kind = type(value)
+        if kind is str:
+            bound += 4 * len(value)  # UTF-8 takes at most 4 bytes a code point
+        elif kind is decimal.Decimal:
+            bound += constants.MAX_NUMBER_DIGITS // 2 + 2
+        else:
+            bound += estimated_size(value)
+        bound += 4 * len(name)
+    return bound
+
+
 def check_item_size(item):
     """Raise unless an item's estimated size fits DynamoDB's 400 KB limit."""
+    if _size_bound(item) <= constants.MAX_ITEM_BYTES:
+        return
     size = sum(len(name.encode("utf-8")) + estimated_size(value) for name, value in item.items())
     if size > constants.MAX_ITEM_BYTES:
         largest = max(item, key=lambda name: estimated_size(item[name]))

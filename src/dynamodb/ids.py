@@ -158,10 +158,16 @@ class KeyCache:
             return key
 
     def put(self, table_name, django_id, key):
+        self.put_many(table_name, [(django_id, key)])
+
+    def put_many(self, table_name, entries):
+        """Remember (id, raw key) pairs, in order (the last ones are the most recent)."""
+        size = int(conf.ID_CACHE_SIZE)
         with self._lock:
-            self._entries[(table_name, django_id)] = key
-            self._entries.move_to_end((table_name, django_id))
-            while len(self._entries) > int(conf.ID_CACHE_SIZE):
+            for django_id, key in entries:
+                self._entries[(table_name, django_id)] = key
+                self._entries.move_to_end((table_name, django_id))
+            while len(self._entries) > size:
                 self._entries.popitem(last=False)
 
     def discard(self, table_name, django_id):
