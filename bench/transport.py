@@ -36,14 +36,18 @@ _warm_ups = (START - datetime.timedelta(days=1, microseconds=n) for n in itertoo
 
 
 class RawOn(Raw):
-    """Raw boto3 calls on the client of one transport."""
+    """Raw boto3 calls on a plain boto3 client, or on the Connector's lean client."""
 
     def __init__(self, table, user, transport):
         from django.conf import settings
 
-        settings.DYNAMODB_TRANSPORT = transport
+        from dynamodb.client import get_client
+
         super().__init__(table, user)
-        self.name = "boto3" if transport == "boto3" else transport
+        if transport == "lean":
+            settings.DYNAMODB_TRANSPORT = transport
+            self.client = get_client()
+        self.name = transport
         self.transport = transport
 
 
