@@ -1,4 +1,4 @@
-"""The fast path of ``dynamodb.marshalling`` answers exactly as boto3's serializer and deserializer."""
+"""The fast path of ``dynamodb.marshalling`` answers exactly as boto3 does, value by value."""
 
 from decimal import Decimal
 
