@@ -1,6 +1,12 @@
 """Cursor pagination over DynamoDB's LastEvaluatedKey, in DRF's response shape.
 
-One DynamoDB request per page. A cursor is opaque and signed with the
+One DynamoDB request per page, for one item more than the page holds: a
+Query that stops at its Limit returns a LastEvaluatedKey even when nothing
+is left (AWS, dynalite), so the extra item is what tells whether a next page
+exists, and a listing never ends on an empty page (as DRF's
+CursorPagination). Only filters on non-key fields, which DynamoDB applies
+after the Limit, can still leave the last page short or empty. A cursor is
+opaque and signed with the
 SECRET_KEY: it carries a start key, a direction and a fingerprint of the
 listing (partition, conditions, order) it was issued for, so a tampered,
 truncated or foreign cursor is refused (400) instead of reaching other data.
@@ -79,7 +85,7 @@ class DynamoCursorPagination(BasePagination):
                 # A whole-table Scan has no key condition: sort-key conditions filter it.
                 page = connector.scan_page(
                     filter=listing.conditions + listing.filters,
-                    page_size=self.page_size,
+                    page_size=self.page_size + 1,
                     cursor=start,
                 )
             else:
@@ -89,7 +95,7 @@ class DynamoCursorPagination(BasePagination):
                     index=listing.index,
                     filter=listing.filters,
                     descending=listing.descending != backward,
-                    page_size=self.page_size,
+                    page_size=self.page_size + 1,
                     cursor=start,
                 )
         except EngineRejected as error:
@@ -99,19 +105,24 @@ class DynamoCursorPagination(BasePagination):
             raise ValidationError(
                 {self.cursor_query_param: [self.invalid_cursor_message]}
             ) from error
-        items = list(reversed(page.items)) if backward else page.items
+        read, continuation = page.items, page.cursor
+        if len(read) > self.page_size:
+            # The extra item proves there is more: continue after the page's last item.
+            read = read[: self.page_size]
+            continuation = self.item_key(read[-1])
+        items = list(reversed(read)) if backward else read
         if backward:
             # Reading back from a position: there is always a way forward again.
-            self.has_previous = page.cursor is not None
-            self.previous_position = page.cursor
+            self.has_previous = continuation is not None
+            self.previous_position = continuation
             self.has_next = True
-            self.next_position = self.item_key(items[-1]) if items else page.cursor
+            self.next_position = self.item_key(items[-1]) if items else continuation
         else:
-            self.has_next = page.cursor is not None
-            self.next_position = page.cursor
+            self.has_next = continuation is not None
+            self.next_position = continuation
             # None as a backward position reads back from the end of the partition.
             self.has_previous = not is_scan and direction is not None
-            self.previous_position = self.item_key(items[0]) if items else page.cursor
+            self.previous_position = self.item_key(items[0]) if items else continuation
         return items
 
     def get_page_size(self, request):
