@@ -2,8 +2,9 @@
 
 import os
 
+from dynamodb.conf import DEFAULTS
 from project.settings import *  # noqa: F403
-from project.settings import DYNAMODB_TRANSPORT, INSTALLED_APPS, REST_FRAMEWORK
+from project.settings import INSTALLED_APPS, REST_FRAMEWORK
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 SECRET_KEY = "test-secret-key-not-for-production"
@@ -19,7 +20,8 @@ DYNAMODB_TABLE_PREFIX = "test_"
 DYNAMODB_CREATE_TABLES_ON_MIGRATE = False
 DYNAMODB_MAX_ATTEMPTS = 2
 # The whole suite runs on either transport: DYNAMODB_TEST_TRANSPORT=boto3 pytest ...
-DYNAMODB_TRANSPORT = os.environ.get("DYNAMODB_TEST_TRANSPORT", DYNAMODB_TRANSPORT)
+# By default on the app's default, whatever DYNAMODB_TRANSPORT the environment or .env sets.
+DYNAMODB_TRANSPORT = os.environ.get("DYNAMODB_TEST_TRANSPORT", DEFAULTS["DYNAMODB_TRANSPORT"])
 DYNAMODB_WAITER_DELAY = 0.05
 # The suite sends hundreds of requests a second; throttling is tested on its own.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}

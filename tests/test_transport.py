@@ -1,6 +1,6 @@
 """The lean transport (``DYNAMODB_TRANSPORT = "lean"``) behaves as boto3's client does.
 
-The whole suite runs on either transport (``DYNAMODB_TEST_TRANSPORT=lean``);
+The whole suite runs on either transport (``DYNAMODB_TEST_TRANSPORT=boto3|lean``);
 these tests pin what the lean one must keep. Tests taking the ``transport``
 fixture run on both, so each expectation is checked against boto3 itself.
 

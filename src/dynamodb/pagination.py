@@ -3,9 +3,10 @@
 One DynamoDB request per page, for one item more than the page holds: a
 Query that stops at its Limit returns a LastEvaluatedKey even when nothing
 is left (AWS, dynalite), so the extra item is what tells whether a next page
-exists, and a listing never ends on an empty page (as DRF's
-CursorPagination). Only filters on non-key fields, which DynamoDB applies
-after the Limit, can still leave the last page short or empty. A cursor is
+exists, and an unfiltered listing never ends on an empty page (as DRF's
+CursorPagination). Filters, which DynamoDB applies after the Limit (on a
+Scan, sort-key conditions are filters too), and the 1 MB cap of a response
+can still make any page short, the last one even empty. A cursor is
 opaque and signed with the
 SECRET_KEY: it carries a start key, a direction and a fingerprint of the
 listing (partition, conditions, order) it was issued for, so a tampered,
@@ -76,9 +77,11 @@ class DynamoCursorPagination(BasePagination):
         self.listing = listing
         self.connector = connector
         self.page_size = self.get_page_size(request)
-        self.query_index = listing.index
         start, direction = self.decode_cursor(request, listing)
         is_scan = listing.partition is None
+        # A Scan reads the table: its start keys are the table's keys only, even when a
+        # condition on an index's sort key chose that index for the listing.
+        self.query_index = None if is_scan else listing.index
         backward = direction == BACKWARD
         try:
             if is_scan:

@@ -165,6 +165,8 @@ class _LeanSigV4Auth(SigV4Auth):
             lowered = name.lower()
             if lowered not in SIGNED_HEADERS_BLACKLIST:
                 signed[lowered] = value
+        if "host" not in signed:  # as botocore: a handler may have dropped it
+            signed["host"] = urlsplit(request.url).netloc
         return signed
 
     def canonical_headers(self, headers_to_sign):

@@ -32,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.engine import MotoServer, free_port
 
@@ -245,8 +246,8 @@ class Service:
             "GUNICORN_WORKERS": str(WORKERS),
             "DYNAMODB_ENDPOINT_URL": endpoint_url or self.endpoint_url,
             "DYNAMODB_TABLE_PREFIX": self.prefix,
-            # The suite's transport (DYNAMODB_TEST_TRANSPORT=lean) is the service's too.
-            "DYNAMODB_TRANSPORT": os.environ.get("DYNAMODB_TEST_TRANSPORT", "boto3"),
+            # The suite's transport (DYNAMODB_TEST_TRANSPORT) is the service's too.
+            "DYNAMODB_TRANSPORT": settings.DYNAMODB_TRANSPORT,
             # Loopback only: never through an HTTP proxy of the environment.
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",

@@ -5,7 +5,7 @@
 transports: a transient throttle is retried by botocore to success, a
 persistent one is a 503 with Retry-After and writes nothing. botocore's
 backoff is really slept (up to 1 s, then 2 s), so these run on the suite's
-transport only (``DYNAMODB_TEST_TRANSPORT=lean`` for the lean one).
+transport only (``DYNAMODB_TEST_TRANSPORT=boto3`` for the boto3 one).
 """
 
 import time
