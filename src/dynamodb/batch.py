@@ -17,7 +17,7 @@ import time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 
-from . import client, constants, ids, lookups
+from . import client, constants, ids, items, lookups
 from .conf import conf
 from .exceptions import BatchGetFailed, BatchWriteFailed, DynamoError, InvalidBatchItem
 from .marshalling import serialize
@@ -26,7 +26,7 @@ MAX_WRITE_ITEMS = 25
 MAX_GET_KEYS = 100
 
 
-def bulk_insert(connector, instances):
+def bulk_insert(schema, instances):
     """Validate every instance, allocate the missing ids, then write them all; return the list.
 
     Nothing is sent when an instance is invalid (``InvalidBatchItem`` names
@@ -35,14 +35,13 @@ def bulk_insert(connector, instances):
     instances are saved (``_state.adding`` is False) and the others keep
     their allocated ids, so that sending them again writes the same items.
     """
-    schema = connector.schema
     instances = list(instances)
-    items, missing_ids, saved = _validated_items(connector, instances)
+    validated, missing_ids, saved = _validated_items(schema, instances)
     pk = schema.pk
     try:
         if pk.field.get_internal_type() in constants.AUTO_FIELDS:
             fresh = set(missing_ids)
-            given = [item[pk.attribute] for n, item in enumerate(items) if n not in fresh]
+            given = [item[pk.attribute] for n, item in enumerate(validated) if n not in fresh]
             if given:
                 # Ids from elsewhere (loaded data): the counter must never hand them out again.
                 ids.reserve_through(schema.table_name, int(max(given)))
@@ -50,11 +49,11 @@ def bulk_insert(connector, instances):
             new_ids = ids.allocate_ids(schema.table_name, len(missing_ids))
             for position, new_id in zip(missing_ids, new_ids, strict=True):
                 setattr(instances[position], pk.attname, new_id)
-                items[position][pk.attribute] = pk.to_dynamo(new_id)
+                validated[position][pk.attribute] = pk.to_dynamo(new_id)
     except Exception:
         _restore(instances, saved)
         raise
-    requests = [{"PutRequest": {"Item": serialize(item)}} for item in items]
+    requests = [{"PutRequest": {"Item": serialize(item)}} for item in validated]
     unwritten, error = _write(schema.table_name, requests)
     failed = {_identity(schema, _request_key(request)) for request in unwritten}
     written = []
@@ -63,43 +62,42 @@ def bulk_insert(connector, instances):
         if not failed or _identity(schema, sent) not in failed:
             instance._state.adding = False
             written.append(sent)
-    connector._remember_ids(written)
+    items.remember_ids(schema, written)
     if unwritten:
         raise _write_failed(schema, unwritten, error, "written") from error
     return instances
 
 
-def _validated_items(connector, instances):
+def _validated_items(schema, instances):
     """Each instance's item, the positions of those needing an id, and the values to restore.
 
     As ``Connector.insert`` does, an instance without an id is validated with
     the largest id, so that no id is reserved for a batch that is refused; on
     refusal every instance gets its id and version back.
     """
-    schema = connector.schema
     needs_id = schema.pk.field.get_internal_type() in constants.AUTO_FIELDS
     restored = [c for c in (schema.pk, schema.version) if c is not None]
-    items, missing_ids, saved = [], [], []
+    validated, missing_ids, saved = [], [], []
     try:
         for position, instance in enumerate(instances):
             try:
-                connector._check_instance(instance)
+                items.check_instance(schema, instance)
                 saved.append({c.attname: getattr(instance, c.attname) for c in restored})
                 if needs_id and getattr(instance, schema.pk.attname) is None:
                     setattr(instance, schema.pk.attname, ids.MAX_ID)
                     missing_ids.append(position)
                 if schema.version is not None and getattr(instance, schema.version.attname) is None:
                     setattr(instance, schema.version.attname, 1)
-                connector._pre_save(instance, add=True)
-                items.append(connector._item(instance))
+                items.pre_save(schema, instance, add=True)
+                validated.append(items.validated_item(schema, instance))
             except DjangoValidationError as error:
                 reason = "; ".join(error.messages)
                 raise InvalidBatchItem(position, getattr(error, "field", None), reason) from error
-        _check_unique(connector, instances, items, set(missing_ids))
+        _check_unique(schema, instances, validated, set(missing_ids))
     except Exception:
         _restore(instances, saved)
         raise
-    return items, missing_ids, saved
+    return validated, missing_ids, saved
 
 
 def _restore(instances, saved):
@@ -112,15 +110,14 @@ def _restore(instances, saved):
             setattr(instance, attname, value)
 
 
-def _check_unique(connector, instances, items, fresh):
+def _check_unique(schema, instances, validated, fresh):
     """Refuse two items with one key (DynamoDB rejects the whole request) or one id.
 
     A fresh id is unique by construction, so a key made of it is not compared.
     """
-    schema = connector.schema
     key_attributes = schema.table.key_attributes()
     seen = {}
-    for position, item in enumerate(items):
+    for position, item in enumerate(validated):
         compared = []
         if position not in fresh or schema.pk.attribute not in key_attributes:
             compared.append(("key", tuple(item[name] for name in key_attributes)))
@@ -132,7 +129,7 @@ def _check_unique(connector, instances, items, fresh):
                 if kind == "id":
                     field, described = schema.pk.name, f"{schema.pk.name}={value}"
                 else:
-                    field, described = None, connector._describe_key(instances[position])
+                    field, described = None, items.describe_key(instances[position])
                 raise InvalidBatchItem(
                     position,
                     field,
@@ -182,8 +179,8 @@ def batch_get(connector, key_tuple_lists, consistent=True):
                 f"{_describe(failed)}.",
                 failed,
             )
-    items = (found.get(_identity(schema, key)) for key in keys)
-    return [None if item is None else connector.instance(item) for item in items]
+    stored = (found.get(_identity(schema, key)) for key in keys)
+    return [None if item is None else connector.instance(item) for item in stored]
 
 
 def delete(schema, raw_keys):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder
 from django.db.models import DEFERRED
 
-from . import batch, client, constants, ids, lookups
+from . import batch, client, constants, ids, items, lookups
 from .conversion import check_item_size, check_key_value, estimated_size
 from .exceptions import (
     ConditionFailed,
@@ -33,7 +33,7 @@ from .exceptions import (
     ValidationError,
     VersionConflict,
 )
-from .marshalling import deserialize, deserialize_value, serialize, serialize_value
+from .marshalling import deserialize, serialize, serialize_value
 from .schema import is_dynamo_model, schema_for
 
 logger = logging.getLogger(__name__)
@@ -402,7 +402,7 @@ class Connector:
         stored: after such a retry, a stored item exactly equal to the one sent
         is this insert's own, so the insert succeeded.
         """
-        self._check_instance(instance)
+        items.check_instance(self.schema, instance)
         schema = self.schema
         saved = {c.attname: getattr(instance, c.attname) for c in (schema.pk, schema.version) if c}
         needs_id = (
@@ -415,8 +415,8 @@ class Connector:
                 setattr(instance, schema.pk.attname, ids.MAX_ID)
             if schema.version is not None and saved[schema.version.attname] is None:
                 setattr(instance, schema.version.attname, 1)
-            self._pre_save(instance, add=True)
-            item = self._item(instance)
+            items.pre_save(schema, instance, add=True)
+            item = items.validated_item(schema, instance)
             if needs_id:
                 new_id = ids.allocate_ids(schema.table_name)[0]
                 setattr(instance, schema.pk.attname, new_id)
@@ -439,13 +439,13 @@ class Connector:
         except ConditionFailed as error:
             self._restore(instance, saved)
             raise ItemAlreadyExists(
-                f"{schema.label} with key {self._describe_key(instance)} already exists; "
+                f"{schema.label} with key {items.describe_key(instance)} already exists; "
                 "nothing was overwritten."
             ) from error
         except Exception:
             self._restore(instance, saved)
             raise
-        self._remember_ids([sent])
+        items.remember_ids(schema, [sent])
         instance._state.adding = False
         return instance
 
@@ -472,7 +472,7 @@ class Connector:
         (the written instances are saved; the others keep their ids, so sending
         them again writes the same items). No model signals are sent.
         """
-        return batch.bulk_insert(self, instances)
+        return batch.bulk_insert(self.schema, instances)
 
     def update(self, instance, fields=None):
         """Replace the stored item (``fields=None``) or write only ``fields`` (UpdateItem).
@@ -480,7 +480,7 @@ class Connector:
         Fails with ItemNotFound when the item is gone (it is never recreated)
         and VersionConflict when the model's version field moved.
         """
-        self._check_instance(instance)
+        items.check_instance(self.schema, instance)
         if fields is not None:
             return self._update_fields(instance, fields)
         schema = self.schema
@@ -493,8 +493,8 @@ class Connector:
             version_test = "absent" if expected is None else "equal"
             setattr(instance, schema.version.attname, (expected or 0) + 1)
         try:
-            self._pre_save(instance, add=False)
-            item = self._item(instance)
+            items.pre_save(schema, instance, add=False)
+            item = items.validated_item(schema, instance)
             client.call(
                 "put_item",
                 TableName=schema.table_name,
@@ -702,62 +702,8 @@ class Connector:
 
     # Helpers
 
-    def _check_instance(self, instance):
-        if not isinstance(instance, self.model):
-            raise ValidationError(
-                None, f"Expected a {self.schema.label} instance, got {type(instance).__name__}."
-            )
-
-    def _pre_save(self, instance, add):
-        for converter in self.schema.converters:
-            if converter is not self.schema.pk:
-                setattr(instance, converter.attname, converter.field.pre_save(instance, add))
-
-    def _item(self, instance):
-        """The validated item of an instance: keys present, non-empty, small enough."""
-        schema = self.schema
-        for converter in (schema.pk, schema.table.partition, schema.table.sort):
-            if converter is not None and getattr(instance, converter.attname) is None:
-                raise ValidationError(converter.name, "This field cannot be null: it is a key.")
-        for converter in schema.converters:
-            if not converter.field.null and getattr(instance, converter.attname) is None:
-                raise ValidationError(converter.name, "This field cannot be null.")
-        item = instance.__to_dynamo__()
-        for converter, limit in (
-            (schema.table.partition, constants.MAX_PARTITION_KEY_BYTES),
-            (schema.table.sort, constants.MAX_SORT_KEY_BYTES),
-        ):
-            if converter is not None:
-                check_key_value(converter.name, item.get(converter.attribute), limit)
-        for attribute in schema.index_key_attributes:
-            if attribute in item:
-                check_key_value(
-                    schema.by_attribute[attribute].name,
-                    item[attribute],
-                    constants.MAX_SORT_KEY_BYTES,
-                )
-        check_item_size(item)
-        return item
-
     def _key_of(self, instance):
         return lookups.exact_key(self.schema, instance.get_key_list())
-
-    def _describe_key(self, instance):
-        return ", ".join(f"{name}={value}" for name, value in instance.get_key_list())
-
-    def _remember_ids(self, raw_items):
-        """Cache the id -> key of items just written (raw, as sent) for ``get_by_id``."""
-        schema = self.schema
-        if schema.id_index is None or not raw_items:
-            return
-        key_attributes = schema.table.key_attributes()
-        ids.key_cache.put_many(
-            schema.table_name,
-            [
-                (deserialize_value(raw[schema.pk.attribute]), {n: raw[n] for n in key_attributes})
-                for raw in raw_items
-            ],
-        )
 
     def _existence_params(self, version_test, expected_version):
         """ConditionExpression and its placeholders: the item exists [and its version is ...]."""
@@ -791,7 +737,7 @@ class Connector:
     def _condition_error(self, instance, error, expected_version, key=None):
         """ItemNotFound or VersionConflict, from the item the engine returned (or a read)."""
         old = self._stored_item(error, key if key is not None else self._key_of(instance))
-        described = self._describe_key(instance) if instance is not None else repr(key)
+        described = items.describe_key(instance) if instance is not None else repr(key)
         if old is None:
             return ItemNotFound(f"{self.schema.label} with key {described} does not exist.")
         current = None
