@@ -7,17 +7,24 @@ skipped on an engine without it.
 
 DynamoDB data does not roll back with Django's transaction, so each test
 gets its own table prefix: its tables are created before it and deleted after.
+
+The fixtures several test modules share live here too: the API tests' users
+(``ada``, ``bob``, ``staff``) and ``ada_client``, the connector's ``user``, and
+``requests_sent``. The API tests' URLs and ``client_for`` are in tests/api_helpers.py.
 """
 
+import copy
 import itertools
 import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 
 from dynamodb import client, ids
 from dynamodb.connector import Connector
 from dynamodb.tables import dynamo_models
+from tests.api_helpers import client_for
 from tests.engine import CAPABILITIES, selected_engine_class
 
 _test_numbers = itertools.count()
@@ -76,3 +83,53 @@ def dynamodb_tables(dynamodb_engine, settings):
     for model in models:
         Connector(model).delete_table(wait=False)
     client.call("delete_table", TableName=ids.counter_table_name())
+
+
+@pytest.fixture
+def requests_sent():
+    """(operation, params) of every request this thread's client sends."""
+    sent = []
+    events = client.get_client().meta.events
+
+    def record(params, model, **kwargs):
+        sent.append((model.name, copy.deepcopy(params)))
+
+    events.register("before-parameter-build.dynamodb", record, unique_id="tests-record")
+    yield sent
+    events.unregister("before-parameter-build.dynamodb", unique_id="tests-record")
+
+
+# Users of the API tests, and a client of one of them. Each user's password is
+# "<username>-password", which the tests that log in type.
+
+
+def create_api_user(username, **extra):
+    return User.objects.create_user(username, password=f"{username}-password", **extra)
+
+
+@pytest.fixture
+def ada():
+    return create_api_user("ada")
+
+
+@pytest.fixture
+def bob():
+    return create_api_user("bob")
+
+
+@pytest.fixture
+def staff():
+    """The staff user "root"."""
+    return create_api_user("root", is_staff=True)
+
+
+@pytest.fixture
+def ada_client(ada):
+    """An APIClient authenticated as ada with force_authenticate."""
+    return client_for(ada)
+
+
+@pytest.fixture
+def user(django_user_model):
+    """The user "ada" without a password, for the connector's tests."""
+    return django_user_model.objects.create_user(username="ada")

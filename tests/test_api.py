@@ -9,50 +9,17 @@ import datetime
 import decimal
 
 import pytest
-from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb import client
 from dynamodb.connector import Connector
 from dynamodb.viewsets import KEY_IMMUTABLE
+from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for, every_url
 from tests.testapp.models import EveryField, Owner
 
 pytestmark = pytest.mark.django_db
 
-BOOKINGS = "/api/dynamo/booking/"
-EVERY = "/api/test/everyfield/"
 WHEN = datetime.datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=datetime.UTC)
-
-
-def booking_url(pk):
-    return f"{BOOKINGS}{pk}/"
-
-
-def every_url(pk):
-    return f"{EVERY}{pk}/"
-
-
-def api(user=None):
-    api_client = APIClient()
-    if user is not None:
-        api_client.force_authenticate(user)
-    return api_client
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="ada-password")
-
-
-@pytest.fixture
-def bob():
-    return User.objects.create_user("bob", password="bob-password")
-
-
-@pytest.fixture
-def staff():
-    return User.objects.create_user("root", password="root-password", is_staff=True)
 
 
 @pytest.fixture
@@ -99,7 +66,7 @@ def iso(moment):
 
 
 def test_create_returns_201_with_the_stored_item_and_its_id(ada):
-    response = api(ada).post(
+    response = client_for(ada).post(
         BOOKINGS,
         {"name": "Dinner", "address": "1 Main St", "date_for": "2026-05-01T19:30:00Z"},
         format="json",
@@ -118,7 +85,7 @@ def test_create_returns_201_with_the_stored_item_and_its_id(ada):
 
 def test_create_defaults_date_at_to_now(ada):
     before = datetime.datetime.now(datetime.UTC)
-    response = api(ada).post(BOOKINGS, {"name": "Now", "address": "here"}, format="json")
+    response = client_for(ada).post(BOOKINGS, {"name": "Now", "address": "here"}, format="json")
     after = datetime.datetime.now(datetime.UTC)
     assert response.status_code == 201, response.content
     (stored,) = stored_bookings()
@@ -126,7 +93,7 @@ def test_create_defaults_date_at_to_now(ada):
 
 
 def test_create_keeps_a_given_date_at_to_the_microsecond(ada):
-    response = api(ada).post(
+    response = client_for(ada).post(
         BOOKINGS, {"name": "Past", "address": "there", "date_at": iso(WHEN)}, format="json"
     )
     assert response.status_code == 201, response.content
@@ -138,7 +105,7 @@ def test_create_keeps_a_given_date_at_to_the_microsecond(ada):
 def test_list_returns_the_users_bookings_in_date_at_order(ada):
     later = create_booking(ada, name="Later", date_at=WHEN + datetime.timedelta(hours=1))
     earlier = create_booking(ada, name="Earlier", date_at=WHEN)
-    response = api(ada).get(BOOKINGS)
+    response = client_for(ada).get(BOOKINGS)
     assert response.status_code == 200
     body = response.json()
     assert body["next"] is None and body["previous"] is None
@@ -156,7 +123,7 @@ def test_list_returns_the_users_bookings_in_date_at_order(ada):
 
 def test_retrieve_returns_the_item(ada):
     booking = create_booking(ada, name="Lunch", date_at=WHEN)
-    response = api(ada).get(booking_url(booking.id))
+    response = client_for(ada).get(booking_url(booking.id))
     assert response.status_code == 200
     assert response.json() == {
         "id": booking.id,
@@ -172,7 +139,7 @@ def test_retrieve_returns_the_item(ada):
 
 def test_put_replaces_the_fields(ada):
     booking = create_booking(ada, date_at=WHEN)
-    response = api(ada).put(
+    response = client_for(ada).put(
         booking_url(booking.id),
         {"name": "Brunch", "address": "2 High St", "date_for": "2026-06-01T10:00:00Z"},
         format="json",
@@ -191,7 +158,7 @@ def test_put_replaces_the_fields(ada):
 
 def test_put_needs_every_required_field(ada):
     booking = create_booking(ada)
-    response = api(ada).put(booking_url(booking.id), {"name": "Only"}, format="json")
+    response = client_for(ada).put(booking_url(booking.id), {"name": "Only"}, format="json")
     assert response.status_code == 400
     assert "address" in response.json()
     assert as_dict(stored_bookings()[0]) == as_dict(booking)
@@ -199,7 +166,9 @@ def test_put_needs_every_required_field(ada):
 
 def test_patch_writes_only_the_fields_sent(ada):
     booking = create_booking(ada, name="Dinner", address="1 Main St")
-    response = api(ada).patch(booking_url(booking.id), {"address": "9 Side St"}, format="json")
+    response = client_for(ada).patch(
+        booking_url(booking.id), {"address": "9 Side St"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["address"] == "9 Side St"
     assert response.json()["name"] == "Dinner"
@@ -209,7 +178,7 @@ def test_patch_writes_only_the_fields_sent(ada):
 
 def test_patch_with_an_empty_body_changes_nothing(ada):
     booking = create_booking(ada)
-    response = api(ada).patch(booking_url(booking.id), {}, format="json")
+    response = client_for(ada).patch(booking_url(booking.id), {}, format="json")
     assert response.status_code == 200
     assert response.json()["id"] == booking.id
     assert as_dict(stored_bookings()[0]) == as_dict(booking)
@@ -217,7 +186,7 @@ def test_patch_with_an_empty_body_changes_nothing(ada):
 
 def test_delete_removes_the_item_and_a_second_delete_is_404(ada):
     booking = create_booking(ada)
-    user_api = api(ada)
+    user_api = client_for(ada)
     response = user_api.delete(booking_url(booking.id))
     assert response.status_code == 204
     assert response.content == b""
@@ -229,7 +198,7 @@ def test_delete_removes_the_item_and_a_second_delete_is_404(ada):
 def test_a_missing_id_is_404_for_every_method(ada):
     create_booking(ada)
     for method in ["get", "put", "patch", "delete"]:
-        response = getattr(api(ada), method)(
+        response = getattr(client_for(ada), method)(
             booking_url(987654), {"name": "x", "address": "y"}, format="json"
         )
         assert response.status_code == 404, method
@@ -238,13 +207,13 @@ def test_a_missing_id_is_404_for_every_method(ada):
 
 
 def test_an_id_too_large_for_dynamodb_is_404_not_500(ada):
-    response = api(ada).get(booking_url(10**40))
+    response = client_for(ada).get(booking_url(10**40))
     assert response.status_code == 404
 
 
 def test_methods_not_routed_are_405(ada):
     booking = create_booking(ada)
-    user_api = api(ada)
+    user_api = client_for(ada)
     assert user_api.delete(BOOKINGS).status_code == 405
     assert user_api.put(BOOKINGS, {}, format="json").status_code == 405
     assert user_api.post(booking_url(booking.id), {}, format="json").status_code == 405
@@ -253,7 +222,7 @@ def test_methods_not_routed_are_405(ada):
 
 def test_options_describes_list_and_detail(ada):
     booking = create_booking(ada)
-    user_api = api(ada)
+    user_api = client_for(ada)
     listing = user_api.options(BOOKINGS)
     assert listing.status_code == 200
     assert "POST" in listing.json()["actions"]
@@ -266,7 +235,7 @@ def test_options_describes_list_and_detail(ada):
 
 
 def test_duplicate_key_is_409_and_the_first_booking_is_unchanged(ada):
-    user_api = api(ada)
+    user_api = client_for(ada)
     first = user_api.post(
         BOOKINGS, {"name": "First", "address": "a", "date_at": iso(WHEN)}, format="json"
     )
@@ -282,7 +251,7 @@ def test_duplicate_key_is_409_and_the_first_booking_is_unchanged(ada):
 
 
 def test_unknown_fields_are_400_naming_them_and_nothing_is_written(ada):
-    response = api(ada).post(
+    response = client_for(ada).post(
         BOOKINGS, {"name": "x", "address": "y", "colour": "red", "zz": 1}, format="json"
     )
     assert response.status_code == 400
@@ -292,7 +261,7 @@ def test_unknown_fields_are_400_naming_them_and_nothing_is_written(ada):
 
 def test_unknown_fields_in_a_patch_are_400_and_nothing_is_written(ada):
     booking = create_booking(ada)
-    response = api(ada).patch(
+    response = client_for(ada).patch(
         booking_url(booking.id), {"name": "changed", "colour": "red"}, format="json"
     )
     assert response.status_code == 400
@@ -302,7 +271,7 @@ def test_unknown_fields_in_a_patch_are_400_and_nothing_is_written(ada):
 
 def test_the_id_in_a_body_is_ignored(ada):
     existing = create_booking(ada, date_at=WHEN)
-    response = api(ada).post(
+    response = client_for(ada).post(
         BOOKINGS, {"id": existing.id, "name": "x", "address": "y"}, format="json"
     )
     assert response.status_code == 201
@@ -315,7 +284,7 @@ def test_the_id_in_a_body_is_ignored(ada):
 
 def test_changing_date_at_is_400_and_nothing_is_written(ada):
     booking = create_booking(ada, date_at=WHEN)
-    user_api = api(ada)
+    user_api = client_for(ada)
     moved = iso(WHEN + datetime.timedelta(microseconds=1))
     patch = user_api.patch(booking_url(booking.id), {"date_at": moved, "name": "n"}, format="json")
     assert patch.status_code == 400
@@ -332,7 +301,7 @@ def test_changing_date_at_is_400_and_nothing_is_written(ada):
 
 def test_sending_the_same_date_at_is_allowed(ada):
     booking = create_booking(ada, date_at=WHEN)
-    response = api(ada).patch(
+    response = client_for(ada).patch(
         booking_url(booking.id),
         {"date_at": "2026-03-04T05:06:07.123456Z", "name": "Same"},
         format="json",
@@ -343,7 +312,7 @@ def test_sending_the_same_date_at_is_allowed(ada):
 
 def test_staff_changing_the_user_is_400(ada, bob, staff):
     booking = create_booking(ada)
-    response = api(staff).patch(booking_url(booking.id), {"user": bob.pk}, format="json")
+    response = client_for(staff).patch(booking_url(booking.id), {"user": bob.pk}, format="json")
     assert response.status_code == 400
     assert "immutable" in response.json()["user"][0]
     assert stored_bookings()[0].user_id == ada.pk
@@ -351,7 +320,7 @@ def test_staff_changing_the_user_is_400(ada, bob, staff):
 
 def test_staff_put_with_the_same_user_is_allowed(ada, staff):
     booking = create_booking(ada)
-    response = api(staff).put(
+    response = client_for(staff).put(
         booking_url(booking.id), {"user": ada.pk, "name": "S", "address": "A"}, format="json"
     )
     assert response.status_code == 200, response.content
@@ -373,7 +342,7 @@ WRONG_TYPES = [
 
 def test_wrong_types_are_400_naming_the_field(ada):
     for body, field in WRONG_TYPES:
-        response = api(ada).post(BOOKINGS, body, format="json")
+        response = client_for(ada).post(BOOKINGS, body, format="json")
         assert response.status_code == 400, body
         assert field in response.json(), body
     assert stored_bookings() == []
@@ -381,21 +350,21 @@ def test_wrong_types_are_400_naming_the_field(ada):
 
 def test_malformed_json_is_400_and_nothing_is_written(ada):
     for content in ['{"name": "x", "address": ', "[1, 2", '{"name": NaN, "address": "y"}', "\x00"]:
-        response = api(ada).post(BOOKINGS, content, content_type="application/json")
+        response = client_for(ada).post(BOOKINGS, content, content_type="application/json")
         assert response.status_code == 400, content
         assert "JSON parse error" in response.json()["detail"]
     assert stored_bookings() == []
 
 
 def test_a_list_body_is_400(ada):
-    response = api(ada).post(BOOKINGS, [{"name": "x", "address": "y"}], format="json")
+    response = client_for(ada).post(BOOKINGS, [{"name": "x", "address": "y"}], format="json")
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
     assert stored_bookings() == []
 
 
 def test_an_unsupported_content_type_is_415(ada):
-    response = api(ada).post(BOOKINGS, "name=x", content_type="text/plain")
+    response = client_for(ada).post(BOOKINGS, "name=x", content_type="text/plain")
     assert response.status_code == 415
     assert stored_bookings() == []
 
@@ -405,7 +374,7 @@ def test_an_unsupported_content_type_is_415(ada):
 
 @pytest.fixture
 def every(owner, ada):
-    response = api(ada).post(
+    response = client_for(ada).post(
         EVERY,
         {
             "owner": str(owner.pk),
@@ -447,10 +416,10 @@ def same_raw(stored, expected):
 def test_patch_writes_each_falsy_value_alone(ada, every):
     version = every["version"]
     for field, value, raw in FALSY:
-        response = api(ada).patch(every_url(every["id"]), {field: value}, format="json")
+        response = client_for(ada).patch(every_url(every["id"]), {field: value}, format="json")
         assert response.status_code == 200, (field, response.content)
         version += 1
-        fetched = api(ada).get(every_url(every["id"])).json()
+        fetched = client_for(ada).get(every_url(every["id"])).json()
         if field == "decimal":
             assert decimal.Decimal(fetched[field]) == 0
         else:
@@ -464,9 +433,9 @@ def test_patch_writes_each_falsy_value_alone(ada, every):
 
 def test_patch_with_several_falsy_values_writes_each(ada, every):
     body = {"text": "", "integer": 0, "boolean": False, "big": None}
-    response = api(ada).patch(every_url(every["id"]), body, format="json")
+    response = client_for(ada).patch(every_url(every["id"]), body, format="json")
     assert response.status_code == 200, response.content
-    fetched = api(ada).get(every_url(every["id"])).json()
+    fetched = client_for(ada).get(every_url(every["id"])).json()
     assert {name: fetched[name] for name in body} == body
     item = raw_item(EveryField, every["id"])
     assert item["text"] == {"S": ""}
@@ -477,14 +446,16 @@ def test_patch_with_several_falsy_values_writes_each(ada, every):
 
 
 def test_patch_with_null_removes_each_attribute(ada, every):
-    set_reviewer = api(ada).patch(every_url(every["id"]), {"reviewer": ada.pk}, format="json")
+    set_reviewer = client_for(ada).patch(
+        every_url(every["id"]), {"reviewer": ada.pk}, format="json"
+    )
     assert set_reviewer.status_code == 200
     assert raw_item(EveryField, every["id"])["reviewer"] == {"N": str(ada.pk)}
     for field in ["text", "integer", "boolean", "json", "big", "reviewer", "decimal"]:
         assert field in raw_item(EveryField, every["id"])
-        response = api(ada).patch(every_url(every["id"]), {field: None}, format="json")
+        response = client_for(ada).patch(every_url(every["id"]), {field: None}, format="json")
         assert response.status_code == 200, (field, response.content)
-        assert api(ada).get(every_url(every["id"])).json()[field] is None
+        assert client_for(ada).get(every_url(every["id"])).json()[field] is None
         item = raw_item(EveryField, every["id"])
         assert field not in item
         assert item["char"] == {"S": "kept"} and item["floating"] == {"N": "1.5"}
@@ -493,9 +464,9 @@ def test_patch_with_null_removes_each_attribute(ada, every):
 def test_put_replaces_and_null_removes(ada, every):
     body = {name: value for name, value in every.items() if name not in ("id", "version")}
     body.update(text="replaced", integer=None, json=None, boolean=False)
-    response = api(ada).put(every_url(every["id"]), body, format="json")
+    response = client_for(ada).put(every_url(every["id"]), body, format="json")
     assert response.status_code == 200, response.content
-    fetched = api(ada).get(every_url(every["id"])).json()
+    fetched = client_for(ada).get(every_url(every["id"])).json()
     assert fetched["text"] == "replaced"
     assert fetched["integer"] is None and fetched["json"] is None
     assert fetched["boolean"] is False
@@ -506,13 +477,15 @@ def test_put_replaces_and_null_removes(ada, every):
 
 
 def test_the_version_cannot_be_set_by_a_client(ada, every):
-    response = api(ada).patch(every_url(every["id"]), {"version": 99, "text": "t"}, format="json")
+    response = client_for(ada).patch(
+        every_url(every["id"]), {"version": 99, "text": "t"}, format="json"
+    )
     assert response.status_code == 200
     assert raw_item(EveryField, every["id"])["version"] == {"N": str(every["version"] + 1)}
 
 
 def test_changing_the_sort_key_of_every_field_is_400(ada, every):
-    response = api(ada).patch(
+    response = client_for(ada).patch(
         every_url(every["id"]), {"created": "2020-01-01T00:00:00Z"}, format="json"
     )
     assert response.status_code == 400
@@ -521,14 +494,14 @@ def test_changing_the_sort_key_of_every_field_is_400(ada, every):
 
 
 def test_an_empty_index_key_is_400_and_nothing_is_written(ada, every):
-    response = api(ada).patch(every_url(every["id"]), {"char": ""}, format="json")
+    response = client_for(ada).patch(every_url(every["id"]), {"char": ""}, format="json")
     assert response.status_code == 400
     assert "char" in response.json()
     assert raw_item(EveryField, every["id"])["char"] == {"S": "kept"}
 
 
 def test_an_empty_index_key_in_a_create_is_400(ada, owner):
-    response = api(ada).post(EVERY, {"owner": str(owner.pk), "slug": ""}, format="json")
+    response = client_for(ada).post(EVERY, {"owner": str(owner.pk), "slug": ""}, format="json")
     assert response.status_code == 400
     assert "slug" in response.json()
     assert raw_items(EveryField) == []
@@ -559,7 +532,9 @@ UNHOLDABLE = [
 
 def test_values_dynamodb_or_the_field_cannot_hold_are_400(ada, every):
     for content, field in UNHOLDABLE:
-        response = api(ada).patch(every_url(every["id"]), content, content_type="application/json")
+        response = client_for(ada).patch(
+            every_url(every["id"]), content, content_type="application/json"
+        )
         assert response.status_code == 400, (content, response.content)
         assert field in response.json(), content
     item = raw_item(EveryField, every["id"])
@@ -570,14 +545,16 @@ def test_values_dynamodb_or_the_field_cannot_hold_are_400(ada, every):
 
 def test_a_39_digit_number_in_a_create_is_400_and_nothing_is_written(ada, owner):
     content = with_39('{"owner": "OWNER", "json": {"n": N39}}').replace("OWNER", str(owner.pk))
-    response = api(ada).post(EVERY, content, content_type="application/json")
+    response = client_for(ada).post(EVERY, content, content_type="application/json")
     assert response.status_code == 400
     assert "39 significant digits" in response.json()["json"][0]
     assert raw_items(EveryField) == []
 
 
 def test_an_item_over_400_kb_is_400_and_nothing_is_written(ada, owner):
-    response = api(ada).post(EVERY, {"owner": str(owner.pk), "text": "x" * 420_000}, format="json")
+    response = client_for(ada).post(
+        EVERY, {"owner": str(owner.pk), "text": "x" * 420_000}, format="json"
+    )
     assert response.status_code == 400
     assert "text" in response.json()
     assert raw_items(EveryField) == []
@@ -585,13 +562,13 @@ def test_an_item_over_400_kb_is_400_and_nothing_is_written(ada, owner):
 
 def test_the_shared_route_lists_every_owners_items_for_any_user(ada, bob, owner, every):
     other_owner = Owner.objects.create(name="other")
-    created = api(bob).post(EVERY, {"owner": str(other_owner.pk)}, format="json")
+    created = client_for(bob).post(EVERY, {"owner": str(other_owner.pk)}, format="json")
     assert created.status_code == 201
-    listing = api(ada).get(EVERY)
+    listing = client_for(ada).get(EVERY)
     assert listing.status_code == 200
     assert sorted(item["id"] for item in listing.json()["results"]) == sorted(
         [every["id"], created.json()["id"]]
     )
-    one_owner = api(ada).get(EVERY, {"owner": str(other_owner.pk)})
+    one_owner = client_for(ada).get(EVERY, {"owner": str(other_owner.pk)})
     assert [item["id"] for item in one_owner.json()["results"]] == [created.json()["id"]]
-    assert api(bob).get(every_url(every["id"])).status_code == 200
+    assert client_for(bob).get(every_url(every["id"])).status_code == 200

@@ -4,34 +4,21 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb import client
 from dynamodb.connector import Connector
 from dynamodb.marshalling import serialize
+from tests.api_helpers import BOOKINGS, booking_url, client_for
 
 pytestmark = pytest.mark.django_db
 
-BOOKINGS = "/api/dynamo/booking/"
 WHEN = datetime.datetime(2026, 5, 6, 7, 8, 9, 101112, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="pw")
-
-
-@pytest.fixture
-def api(ada):
-    api_client = APIClient()
-    api_client.force_authenticate(ada)
-    return api_client
-
-
-@pytest.fixture
-def booking(api):
-    response = api.post(
+def booking(ada_client):
+    response = ada_client.post(
         BOOKINGS, {"name": "Dinner", "address": "1 Main St", "date_at": WHEN}, format="json"
     )
     assert response.status_code == 201
@@ -39,31 +26,34 @@ def booking(api):
     return response.json()
 
 
-def url(booking):
-    return f"{BOOKINGS}{booking['id']}/"
-
-
 def stored(booking):
     return Connector(Booking).get_by_id(booking["id"])
 
 
-def test_every_write_moves_the_etag(api, booking):
-    assert api.get(url(booking)).headers["ETag"] == '"1"'
-    patched = api.patch(url(booking), {"name": "Lunch"}, format="json", HTTP_IF_MATCH='"1"')
+def test_every_write_moves_the_etag(ada_client, booking):
+    assert ada_client.get(booking_url(booking["id"])).headers["ETag"] == '"1"'
+    patched = ada_client.patch(
+        booking_url(booking["id"]), {"name": "Lunch"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert patched.status_code == 200 and patched.headers["ETag"] == '"2"'
     assert patched.json()["version"] == 2
-    put = api.put(
-        url(booking), {"name": "Brunch", "address": "2 High St"}, format="json", HTTP_IF_MATCH='"2"'
+    put = ada_client.put(
+        booking_url(booking["id"]),
+        {"name": "Brunch", "address": "2 High St"},
+        format="json",
+        HTTP_IF_MATCH='"2"',
     )
     assert put.status_code == 200 and put.headers["ETag"] == '"3"'
     assert stored(booking).version == 3 and stored(booking).name == "Brunch"
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
-def test_a_stale_if_match_is_412_with_the_current_version(api, booking, method):
-    api.patch(url(booking), {"name": "Moved"}, format="json")
+def test_a_stale_if_match_is_412_with_the_current_version(ada_client, booking, method):
+    ada_client.patch(booking_url(booking["id"]), {"name": "Moved"}, format="json")
     body = {"name": "Stale", "address": "x"} if method != "delete" else None
-    response = getattr(api, method)(url(booking), body, format="json", HTTP_IF_MATCH='"1"')
+    response = getattr(ada_client, method)(
+        booking_url(booking["id"]), body, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert response.status_code == 412
     assert response.json()["current_version"] == 2
     assert "current version is 2" in response.json()["detail"]
@@ -71,30 +61,37 @@ def test_a_stale_if_match_is_412_with_the_current_version(api, booking, method):
     assert kept is not None and kept.name == "Moved" and kept.version == 2
 
 
-def test_weak_and_star_if_match_are_accepted(api, booking):
+def test_weak_and_star_if_match_are_accepted(ada_client, booking):
     assert (
-        api.patch(url(booking), {"name": "A"}, format="json", HTTP_IF_MATCH='W/"1"').status_code
+        ada_client.patch(
+            booking_url(booking["id"]), {"name": "A"}, format="json", HTTP_IF_MATCH='W/"1"'
+        ).status_code
         == 200
     )
     assert (
-        api.patch(url(booking), {"name": "B"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+        ada_client.patch(
+            booking_url(booking["id"]), {"name": "B"}, format="json", HTTP_IF_MATCH="*"
+        ).status_code
+        == 200
     )
     assert stored(booking).version == 3
 
 
-def test_a_malformed_if_match_is_400(api, booking):
-    response = api.patch(url(booking), {"name": "A"}, format="json", HTTP_IF_MATCH="yesterday")
+def test_a_malformed_if_match_is_400(ada_client, booking):
+    response = ada_client.patch(
+        booking_url(booking["id"]), {"name": "A"}, format="json", HTTP_IF_MATCH="yesterday"
+    )
     assert response.status_code == 400
     assert "If-Match" in response.json()["detail"]
     assert stored(booking).name == "Dinner"
 
 
-def test_delete_with_the_current_if_match(api, booking):
-    assert api.delete(url(booking), HTTP_IF_MATCH='"1"').status_code == 204
+def test_delete_with_the_current_if_match(ada_client, booking):
+    assert ada_client.delete(booking_url(booking["id"]), HTTP_IF_MATCH='"1"').status_code == 204
     assert stored(booking) is None
 
 
-def test_a_write_between_read_and_write_is_412_not_lost(api, booking):
+def test_a_write_between_read_and_write_is_412_not_lost(ada_client, booking):
     """The conditional write catches a change made after the viewset read the item."""
     original = client.get_client().get_item
     moved = []
@@ -117,7 +114,7 @@ def test_a_write_between_read_and_write_is_412_not_lost(api, booking):
     connection = client.get_client()
     connection.get_item = moving_get_item
     try:
-        response = api.patch(url(booking), {"address": "Mine"}, format="json")
+        response = ada_client.patch(booking_url(booking["id"]), {"address": "Mine"}, format="json")
     finally:
         del connection.get_item
     assert response.status_code == 412
@@ -125,18 +122,20 @@ def test_a_write_between_read_and_write_is_412_not_lost(api, booking):
     assert kept.name == "Theirs" and kept.address == "1 Main St" and kept.version == 2
 
 
-def test_without_if_match_a_write_never_resurrects_a_deleted_booking(api, booking):
-    other = APIClient()
-    other.force_authenticate(User.objects.get(username="ada"))
+def test_without_if_match_a_write_never_resurrects_a_deleted_booking(ada_client, booking):
+    other = client_for(User.objects.get(username="ada"))
     instance = stored(booking)
     Connector(Booking).delete(instance)
     for method, body in (("put", {"name": "Back", "address": "x"}), ("patch", {"name": "Back"})):
-        assert getattr(other, method)(url(booking), body, format="json").status_code == 404
+        assert (
+            getattr(other, method)(booking_url(booking["id"]), body, format="json").status_code
+            == 404
+        )
     assert stored(booking) is None
     assert Connector(Booking).count([("user", instance.user_id)]) == 0
 
 
-def test_an_item_stored_without_a_version_gets_one_on_its_first_replace(api, booking):
+def test_an_item_stored_without_a_version_gets_one_on_its_first_replace(ada_client, booking):
     instance = stored(booking)
     key = serialize(
         {
@@ -147,6 +146,8 @@ def test_an_item_stored_without_a_version_gets_one_on_its_first_replace(api, boo
     client.get_client().update_item(
         TableName=Connector(Booking).schema.table_name, Key=key, UpdateExpression="REMOVE version"
     )
-    response = api.put(url(booking), {"name": "Upgraded", "address": "x"}, format="json")
+    response = ada_client.put(
+        booking_url(booking["id"]), {"name": "Upgraded", "address": "x"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.headers["ETag"] == '"1"' and stored(booking).version == 1

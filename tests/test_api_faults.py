@@ -8,30 +8,16 @@ import time
 
 import pytest
 from botocore.stub import Stubber
-from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb import client
 from dynamodb.connector import Connector
 from dynamodb.tables import dynamo_models
+from tests.api_helpers import BOOKINGS, booking_url
 
 pytestmark = pytest.mark.django_db
 
-BOOKINGS = "/api/dynamo/booking/"
 QUICK = 5.0  # seconds
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="pw")
-
-
-@pytest.fixture
-def user_api(ada):
-    api_client = APIClient()
-    api_client.force_authenticate(ada)
-    return api_client
 
 
 @pytest.fixture
@@ -68,53 +54,55 @@ def engine_outage(dynamodb_engine):
             Connector(model).create_table()
 
 
-def test_requests_during_an_outage_answer_503_quickly_and_recover(engine_outage, user_api, booking):
-    detail_url = f"{BOOKINGS}{booking.id}/"
+def test_requests_during_an_outage_answer_503_quickly_and_recover(
+    engine_outage, ada_client, booking
+):
+    detail_url = booking_url(booking.id)
     engine_outage.stop()
     try:
-        assert_unavailable(*timed(user_api.get, BOOKINGS), engine_outage.url)
-        assert_unavailable(*timed(user_api.get, detail_url), engine_outage.url)
+        assert_unavailable(*timed(ada_client.get, BOOKINGS), engine_outage.url)
+        assert_unavailable(*timed(ada_client.get, detail_url), engine_outage.url)
         assert_unavailable(
-            *timed(user_api.post, BOOKINGS, {"name": "x", "address": "y"}, format="json"),
+            *timed(ada_client.post, BOOKINGS, {"name": "x", "address": "y"}, format="json"),
             engine_outage.url,
         )
         assert_unavailable(
-            *timed(user_api.patch, detail_url, {"name": "z"}, format="json"), engine_outage.url
+            *timed(ada_client.patch, detail_url, {"name": "z"}, format="json"), engine_outage.url
         )
-        assert_unavailable(*timed(user_api.delete, detail_url), engine_outage.url)
-        ready, elapsed = timed(user_api.get, "/ready/")
+        assert_unavailable(*timed(ada_client.delete, detail_url), engine_outage.url)
+        ready, elapsed = timed(ada_client.get, "/ready/")
         assert ready.status_code == 503
         assert elapsed < QUICK
         assert ready.json()["status"] == "unavailable"
         assert ready["Retry-After"]
-        assert user_api.get("/health/").status_code == 200
+        assert ada_client.get("/health/").status_code == 200
     finally:
         engine_outage.start()
         for model in dynamo_models():
             Connector(model).create_table()
     # moto keeps its data in memory: the tables are back, empty.
-    assert user_api.get("/ready/").status_code == 200
-    listing = user_api.get(BOOKINGS)
+    assert ada_client.get("/ready/").status_code == 200
+    listing = ada_client.get(BOOKINGS)
     assert listing.status_code == 200
     assert listing.json()["results"] == []
-    assert user_api.get(detail_url).status_code == 404
-    created = user_api.post(BOOKINGS, {"name": "again", "address": "y"}, format="json")
+    assert ada_client.get(detail_url).status_code == 404
+    created = ada_client.post(BOOKINGS, {"name": "again", "address": "y"}, format="json")
     assert created.status_code == 201
-    assert user_api.get(f"{BOOKINGS}{created.json()['id']}/").status_code == 200
+    assert ada_client.get(booking_url(created.json()["id"])).status_code == 200
 
 
-def test_missing_tables_are_503_and_not_ready(user_api, dynamodb_tables):
+def test_missing_tables_are_503_and_not_ready(ada_client, dynamodb_tables):
     for model in dynamodb_tables:
         Connector(model).delete_table()
     try:
-        response, elapsed = timed(user_api.get, BOOKINGS)
+        response, elapsed = timed(ada_client.get, BOOKINGS)
         assert_unavailable(response, elapsed)
-        ready = user_api.get("/ready/")
+        ready = ada_client.get("/ready/")
         assert ready.status_code == 503
     finally:
         for model in dynamodb_tables:
             Connector(model).create_table()
-    assert user_api.get("/ready/").status_code == 200
+    assert ada_client.get("/ready/").status_code == 200
 
 
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -132,28 +120,28 @@ def assert_throttled(response, elapsed):
     assert "throttled" in response.json()["detail"].lower()
 
 
-def test_a_throttled_list_is_503_with_retry_after(user_api, booking):
+def test_a_throttled_list_is_503_with_retry_after(ada_client, booking):
     for code in [THROTTLED, "ThrottlingException", "RequestLimitExceeded"]:
         with stub_errors("query", code) as stubber:
-            response, elapsed = timed(user_api.get, BOOKINGS)
+            response, elapsed = timed(ada_client.get, BOOKINGS)
             stubber.assert_no_pending_responses()
         assert_throttled(response, elapsed)
-        assert user_api.get(BOOKINGS).status_code == 200
+        assert ada_client.get(BOOKINGS).status_code == 200
 
 
-def test_a_throttled_read_by_id_is_503_with_retry_after(user_api, booking):
-    detail_url = f"{BOOKINGS}{booking.id}/"
-    assert user_api.get(detail_url).status_code == 200  # the id's key is now cached
+def test_a_throttled_read_by_id_is_503_with_retry_after(ada_client, booking):
+    detail_url = booking_url(booking.id)
+    assert ada_client.get(detail_url).status_code == 200  # the id's key is now cached
     with stub_errors("get_item", THROTTLED) as stubber:
-        response, elapsed = timed(user_api.get, detail_url)
+        response, elapsed = timed(ada_client.get, detail_url)
         stubber.assert_no_pending_responses()
     assert_throttled(response, elapsed)
-    assert user_api.get(detail_url).json()["name"] == "Dinner"
+    assert ada_client.get(detail_url).json()["name"] == "Dinner"
 
 
-def test_a_throttled_write_is_503_and_writes_nothing(user_api, booking):
-    detail_url = f"{BOOKINGS}{booking.id}/"
-    assert user_api.get(detail_url).status_code == 200
+def test_a_throttled_write_is_503_and_writes_nothing(ada_client, booking):
+    detail_url = booking_url(booking.id)
+    assert ada_client.get(detail_url).status_code == 200
     stubber = Stubber(client.get_client())
     stubber.add_response(
         "get_item",
@@ -164,10 +152,10 @@ def test_a_throttled_write_is_503_and_writes_nothing(user_api, booking):
     )
     stubber.add_client_error("update_item", service_error_code=THROTTLED, http_status_code=400)
     with stubber:
-        response, elapsed = timed(user_api.patch, detail_url, {"name": "new"}, format="json")
+        response, elapsed = timed(ada_client.patch, detail_url, {"name": "new"}, format="json")
         stubber.assert_no_pending_responses()
     assert_throttled(response, elapsed)
-    assert user_api.get(detail_url).json()["name"] == "Dinner"
+    assert ada_client.get(detail_url).json()["name"] == "Dinner"
 
 
 def booking_date(booking):
@@ -175,8 +163,8 @@ def booking_date(booking):
     return str(raw)
 
 
-def test_an_engine_failure_is_503_not_500(user_api, booking):
+def test_an_engine_failure_is_503_not_500(ada_client, booking):
     with stub_errors("query", "InternalServerError", status=500) as stubber:
-        response, elapsed = timed(user_api.get, BOOKINGS)
+        response, elapsed = timed(ada_client.get, BOOKINGS)
         stubber.assert_no_pending_responses()
     assert_unavailable(response, elapsed)

@@ -4,34 +4,16 @@ import datetime
 import threading
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import close_old_connections
-from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
 from dynamodb.models import IdempotencyKey
+from tests.api_helpers import BOOKINGS, client_for
 
 pytestmark = pytest.mark.django_db
 
-BOOKINGS = "/api/dynamo/booking/"
 BODY = {"name": "Dinner", "address": "1 Main St", "date_for": "2026-12-24T19:00:00Z"}
-
-
-def client_for(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="pw")
-
-
-@pytest.fixture
-def bob():
-    return User.objects.create_user("bob", password="pw")
 
 
 def bookings_of(user):

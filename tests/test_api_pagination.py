@@ -5,40 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
+from tests.api_helpers import BOOKINGS, client_for
 
 pytestmark = pytest.mark.django_db
 
-BOOKINGS = "/api/dynamo/booking/"
 BASE = datetime.datetime(2026, 1, 1, 8, 0, 0, tzinfo=datetime.UTC)
 COUNT = 120
 # Long-lived threads: each builds its DynamoDB client once, not once per test.
 SEEDERS = ThreadPoolExecutor(4, thread_name_prefix="seed")
-
-
-def api(user):
-    api_client = APIClient()
-    api_client.force_authenticate(user)
-    return api_client
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="pw")
-
-
-@pytest.fixture
-def bob():
-    return User.objects.create_user("bob", password="pw")
-
-
-@pytest.fixture
-def staff():
-    return User.objects.create_user("root", password="pw", is_staff=True)
 
 
 def moment(number):
@@ -107,7 +84,7 @@ def error(response, parameter):
 
 
 def test_next_links_yield_every_booking_once_in_order(ada, ada_bookings):
-    pages, responses = walk(api(ada), BOOKINGS, {"page_size": 25})
+    pages, responses = walk(client_for(ada), BOOKINGS, {"page_size": 25})
     assert [len(page) for page in pages] == [25, 25, 25, 25, 20]
     assert [item for page in pages for item in page] == ada_bookings
     assert responses[0].json()["previous"] is None
@@ -119,7 +96,7 @@ def test_next_links_yield_every_booking_once_in_order(ada, ada_bookings):
 
 
 def test_previous_links_walk_back_page_by_page(ada, ada_bookings):
-    user_api = api(ada)
+    user_api = client_for(ada)
     forward, responses = walk(user_api, BOOKINGS, {"page_size": 25})
     backward = [forward[-1]]
     response = responses[-1]
@@ -137,37 +114,37 @@ def test_previous_links_walk_back_page_by_page(ada, ada_bookings):
 
 def test_a_listing_whose_last_page_is_full_ends_there(ada, few_bookings, staff):
     """No empty page after a full one, on engines that return a LastEvaluatedKey at the Limit."""
-    user_api = api(ada)
+    user_api = client_for(ada)
     pages, responses = walk(user_api, BOOKINGS, {"page_size": 15})
     assert pages == [few_bookings[:15], few_bookings[15:30], few_bookings[30:]]
     back, _ = walk(user_api, responses[-1].json()["previous"], link="previous")
     assert back == [few_bookings[15:30], few_bookings[:15]]
-    scanned, _ = walk(api(staff), BOOKINGS, {"page_size": 15})
+    scanned, _ = walk(client_for(staff), BOOKINGS, {"page_size": 15})
     assert [len(page) for page in scanned] == [15, 15, 15]
     assert sorted(item for page in scanned for item in page) == sorted(few_bookings)
 
 
 def test_the_default_page_size_is_25(ada, few_bookings):
-    response = api(ada).get(BOOKINGS)
+    response = client_for(ada).get(BOOKINGS)
     assert ids(response) == few_bookings[:25]
 
 
 def test_a_page_size_above_the_maximum_is_clamped_to_100(ada, ada_bookings):
-    response = api(ada).get(BOOKINGS, {"page_size": 1000})
+    response = client_for(ada).get(BOOKINGS, {"page_size": 1000})
     assert ids(response) == ada_bookings[:100]
     assert query(response.json()["next"])["page_size"] == ["100"]
-    assert ids(api(ada).get(response.json()["next"])) == ada_bookings[100:]
+    assert ids(client_for(ada).get(response.json()["next"])) == ada_bookings[100:]
 
 
 def test_a_bad_page_size_is_400(ada):
     for size in ["0", "-3", "ten", "2.5", ""]:
-        response = api(ada).get(BOOKINGS, {"page_size": size})
+        response = client_for(ada).get(BOOKINGS, {"page_size": size})
         assert "positive integer" in error(response, "page_size"), size
 
 
 def test_ordering_by_minus_date_at_reverses_and_pages_both_ways(ada):
     expected = seed(ada, 30)
-    user_api = api(ada)
+    user_api = client_for(ada)
     pages, responses = walk(user_api, BOOKINGS, {"ordering": "-date_at", "page_size": 12})
     assert [len(page) for page in pages] == [12, 12, 6]
     assert [item for page in pages for item in page] == expected[::-1]
@@ -185,15 +162,15 @@ def test_date_at_gte_and_lt_select_to_the_microsecond(ada, few_bookings):
     assert low.endswith(".000011+00:00")
     # "+" must be percent-encoded in a URL: a bare "+" is a space.
     url = f"{BOOKINGS}?date_at__gte={quote(low)}&date_at__lt={quote(high)}"
-    assert ids(api(ada).get(url)) == few_bookings[10:20]
+    assert ids(client_for(ada).get(url)) == few_bookings[10:20]
     just_after = (moment(10) + datetime.timedelta(microseconds=1)).isoformat()
     url = f"{BOOKINGS}?date_at__gte={quote(just_after)}&date_at__lt={quote(high)}"
-    assert ids(api(ada).get(url)) == few_bookings[11:20]
+    assert ids(client_for(ada).get(url)) == few_bookings[11:20]
 
 
 def test_date_filters_accept_other_offsets_and_z(ada, few_bookings):
     paris = moment(5).astimezone(datetime.timezone(datetime.timedelta(hours=2)))
-    response = api(ada).get(
+    response = client_for(ada).get(
         BOOKINGS, {"date_at__gte": paris.isoformat(), "date_at__lte": "2026-01-01T08:07:00.000008Z"}
     )
     assert ids(response) == few_bookings[5:8]
@@ -201,14 +178,14 @@ def test_date_filters_accept_other_offsets_and_z(ada, few_bookings):
 
 def test_a_filtered_listing_pages_through_its_matches(ada, few_bookings):
     since = quote(moment(5).isoformat())
-    pages, _ = walk(api(ada), f"{BOOKINGS}?date_at__gte={since}&page_size=15")
+    pages, _ = walk(client_for(ada), f"{BOOKINGS}?date_at__gte={since}&page_size=15")
     assert [len(page) for page in pages] == [15, 15, 10]
     assert [item for page in pages for item in page] == few_bookings[5:]
 
 
 def test_exclusive_and_inclusive_bounds_combine_exactly(ada, few_bookings):
     def listed(**params):
-        return ids(api(ada).get(BOOKINGS, {**params, "page_size": 100}))
+        return ids(client_for(ada).get(BOOKINGS, {**params, "page_size": 100}))
 
     low, high = moment(10).isoformat(), moment(20).isoformat()
     assert listed(date_at__gt=low, date_at__lt=high) == few_bookings[11:20]
@@ -224,7 +201,7 @@ def test_exclusive_and_inclusive_bounds_combine_exactly(ada, few_bookings):
 
 def test_a_naive_and_an_aware_bound_combine(ada, few_bookings):
     # A datetime without an offset is in the project's time zone (UTC here).
-    response = api(ada).get(
+    response = client_for(ada).get(
         BOOKINGS, {"date_at__gte": "2026-01-01T08:03:00", "date_at__lt": "2026-01-01T08:06:00Z"}
     )
     assert ids(response) == few_bookings[3:6]
@@ -260,30 +237,30 @@ BAD_BOUNDS = [
 
 def test_bounds_that_do_not_make_one_range_are_400(ada):
     for params, parameter, message in BAD_BOUNDS:
-        assert message in error(api(ada).get(BOOKINGS, params), parameter), params
+        assert message in error(client_for(ada).get(BOOKINGS, params), parameter), params
 
 
 def test_an_unencoded_plus_is_a_400_not_a_500(ada):
     url = f"{BOOKINGS}?date_at__gte={moment(1).isoformat()}"
     assert "+" in url
-    error(api(ada).get(url), "date_at__gte")
+    error(client_for(ada).get(url), "date_at__gte")
 
 
 def test_date_for_conditions_use_the_local_index(ada):
     expected = seed(ada, 30)
     # date_for runs against date_at: the index order is the reverse of the table's.
     since = BASE + datetime.timedelta(days=30, hours=11)
-    response = api(ada).get(BOOKINGS, {"date_for__gte": since.isoformat(), "page_size": 100})
+    response = client_for(ada).get(BOOKINGS, {"date_for__gte": since.isoformat(), "page_size": 100})
     assert ids(response) == expected[:20][::-1]
-    pages, _ = walk(api(ada), BOOKINGS, {"date_for__gte": since.isoformat(), "page_size": 8})
+    pages, _ = walk(client_for(ada), BOOKINGS, {"date_for__gte": since.isoformat(), "page_size": 8})
     assert [item for page in pages for item in page] == expected[:20][::-1]
-    ordered = api(ada).get(BOOKINGS, {"ordering": "-date_for", "page_size": 100})
+    ordered = client_for(ada).get(BOOKINGS, {"ordering": "-date_for", "page_size": 100})
     assert ids(ordered) == expected
 
 
 def test_name_filters_page_through_sparse_matches(ada):
     expected = seed(ada, 60, name=lambda n: "special" if n % 10 == 3 else f"plain {n}")
-    user_api = api(ada)
+    user_api = client_for(ada)
     pages, _ = walk(user_api, BOOKINGS, {"name": "special", "page_size": 25})
     assert [item for page in pages for item in page] == expected[3::10]
     assert all(len(page) <= 25 for page in pages)
@@ -323,13 +300,13 @@ BAD_FILTERS = [
 
 def test_bad_filters_are_400_naming_the_parameter(ada):
     for params, parameter, message in BAD_FILTERS:
-        assert message in error(api(ada).get(BOOKINGS, params), parameter), params
+        assert message in error(client_for(ada).get(BOOKINGS, params), parameter), params
 
 
 def test_the_range_lookup(ada):
     expected = seed(ada, 10)
     low, high = moment(2).isoformat(), moment(4).isoformat()
-    assert ids(api(ada).get(BOOKINGS, {"date_at__range": f"{low},{high}"})) == expected[2:5]
+    assert ids(client_for(ada).get(BOOKINGS, {"date_at__range": f"{low},{high}"})) == expected[2:5]
 
 
 # Whose bookings a listing shows
@@ -338,14 +315,14 @@ def test_the_range_lookup(ada):
 def test_a_user_lists_only_their_own_even_when_asking_for_another(ada, bob):
     mine = seed(ada, 5)
     theirs = seed(bob, 5, start=100)
-    assert ids(api(ada).get(BOOKINGS)) == mine
-    assert ids(api(ada).get(BOOKINGS, {"user": bob.pk})) == mine
-    assert ids(api(bob).get(BOOKINGS)) == theirs
+    assert ids(client_for(ada).get(BOOKINGS)) == mine
+    assert ids(client_for(ada).get(BOOKINGS, {"user": bob.pk})) == mine
+    assert ids(client_for(bob).get(BOOKINGS)) == theirs
 
 
 def test_staff_without_user_scans_the_whole_table(ada, bob, staff):
     everyone = set(seed(ada, 40)) | set(seed(bob, 40, start=100))
-    pages, responses = walk(api(staff), BOOKINGS, {"page_size": 25})
+    pages, responses = walk(client_for(staff), BOOKINGS, {"page_size": 25})
     listed = [item for page in pages for item in page]
     assert len(listed) == len(set(listed)) == 80
     assert set(listed) == everyone
@@ -357,33 +334,33 @@ def test_staff_without_user_scans_the_whole_table(ada, bob, staff):
 def test_staff_with_user_lists_that_users_partition(ada, bob, staff):
     mine = seed(ada, 30)
     seed(bob, 30, start=100)
-    pages, responses = walk(api(staff), BOOKINGS, {"user": ada.pk, "page_size": 25})
+    pages, responses = walk(client_for(staff), BOOKINGS, {"user": ada.pk, "page_size": 25})
     assert [item for page in pages for item in page] == mine
     assert responses[-1].json()["previous"] is not None
     assert query(responses[0].json()["next"])["user"] == [str(ada.pk)]
 
 
 def test_staff_with_a_bad_user_is_400(staff):
-    assert error(api(staff).get(BOOKINGS, {"user": "ada"}), "user")
+    assert error(client_for(staff).get(BOOKINGS, {"user": "ada"}), "user")
 
 
 def test_staff_scan_applies_sort_key_conditions(ada, bob, staff):
     mine = seed(ada, 10)
     theirs = seed(bob, 10)
-    response = api(staff).get(BOOKINGS, {"date_at__gte": moment(7).isoformat()})
+    response = client_for(staff).get(BOOKINGS, {"date_at__gte": moment(7).isoformat()})
     assert sorted(ids(response)) == sorted(mine[7:] + theirs[7:])
-    by_index = api(staff).get(
+    by_index = client_for(staff).get(
         BOOKINGS, {"date_for__lt": (BASE + datetime.timedelta(days=30, hours=3)).isoformat()}
     )
     assert sorted(ids(by_index)) == sorted(mine[8:] + theirs[8:])
-    named = api(staff).get(BOOKINGS, {"name": "booking 004"})
+    named = client_for(staff).get(BOOKINGS, {"name": "booking 004"})
     assert sorted(ids(named)) == sorted([mine[4], theirs[4]])
 
 
 def test_a_staff_scan_on_an_index_sort_key_pages_on_table_keys(ada, staff, few_bookings):
     """The condition picks the index, but a Scan's start keys are the table's own."""
     since = (BASE + datetime.timedelta(days=30, hours=10)).isoformat()
-    pages, _ = walk(api(staff), BOOKINGS, {"date_for__gte": since, "page_size": 10})
+    pages, _ = walk(client_for(staff), BOOKINGS, {"date_for__gte": since, "page_size": 10})
     listed = [item for page in pages for item in page]
     assert sorted(listed) == sorted(few_bookings[:36])  # date_for runs against date_at
     assert len(pages) >= 4
@@ -391,46 +368,48 @@ def test_a_staff_scan_on_an_index_sort_key_pages_on_table_keys(ada, staff, few_b
 
 def test_staff_scan_cannot_be_ordered(ada, staff):
     seed(ada, 3)
-    assert "partition" in error(api(staff).get(BOOKINGS, {"ordering": "-date_at"}), "ordering")
+    assert "partition" in error(
+        client_for(staff).get(BOOKINGS, {"ordering": "-date_at"}), "ordering"
+    )
 
 
 # Cursors are opaque, signed and bound to their listing
 
 
 def test_a_cursor_of_one_user_never_yields_their_items_to_another(ada, bob, few_bookings):
-    first = api(ada).get(BOOKINGS, {"page_size": 10})
+    first = client_for(ada).get(BOOKINGS, {"page_size": 10})
     next_link = first.json()["next"]
     theirs = seed(bob, 3, start=500)
-    response = api(bob).get(next_link)
+    response = client_for(bob).get(next_link)
     assert "another listing" in error(response, "cursor")
     assert "results" not in response.json()
-    back = api(ada).get(next_link)
+    back = client_for(ada).get(next_link)
     previous_link = back.json()["previous"]
-    assert "another listing" in error(api(bob).get(previous_link), "cursor")
-    assert ids(api(bob).get(BOOKINGS)) == theirs
+    assert "another listing" in error(client_for(bob).get(previous_link), "cursor")
+    assert ids(client_for(bob).get(BOOKINGS)) == theirs
 
 
 def test_a_cursor_is_bound_to_its_filters_and_order(ada, few_bookings):
-    next_link = api(ada).get(BOOKINGS, {"page_size": 10}).json()["next"]
+    next_link = client_for(ada).get(BOOKINGS, {"page_size": 10}).json()["next"]
     cursor = query(next_link)["cursor"][0]
     for params in (
         {"ordering": "-date_at"},
         {"name": "booking 001"},
         {"date_at__gte": moment(0).isoformat()},
     ):
-        response = api(ada).get(BOOKINGS, {"cursor": cursor, **params})
+        response = client_for(ada).get(BOOKINGS, {"cursor": cursor, **params})
         assert "another listing" in error(response, "cursor")
 
 
 def test_staff_cursors_are_bound_to_the_user_asked_for(ada, bob, staff):
     seed(ada, 12)
     seed(bob, 12, start=100)
-    link = api(staff).get(BOOKINGS, {"user": ada.pk, "page_size": 5}).json()["next"]
+    link = client_for(staff).get(BOOKINGS, {"user": ada.pk, "page_size": 5}).json()["next"]
     cursor = query(link)["cursor"][0]
-    response = api(staff).get(BOOKINGS, {"user": bob.pk, "cursor": cursor})
+    response = client_for(staff).get(BOOKINGS, {"user": bob.pk, "cursor": cursor})
     assert "another listing" in error(response, "cursor")
-    scan_link = api(staff).get(BOOKINGS, {"page_size": 5}).json()["next"]
-    response = api(ada).get(scan_link)
+    scan_link = client_for(staff).get(BOOKINGS, {"page_size": 5}).json()["next"]
+    response = client_for(ada).get(scan_link)
     assert "another listing" in error(response, "cursor")
 
 
@@ -453,7 +432,7 @@ def tampered(cursor):
 
 
 def test_a_tampered_or_truncated_cursor_is_400_with_a_clear_message(ada, few_bookings):
-    user_api = api(ada)
+    user_api = client_for(ada)
     cursor = query(user_api.get(BOOKINGS, {"page_size": 10}).json()["next"])["cursor"][0]
     for bad in tampered(cursor):
         response = user_api.get(BOOKINGS, {"cursor": bad})
@@ -464,7 +443,7 @@ def test_a_tampered_or_truncated_cursor_is_400_with_a_clear_message(ada, few_boo
 
 
 def test_a_cursor_from_another_secret_key_is_400(ada, few_bookings, settings):
-    user_api = api(ada)
+    user_api = client_for(ada)
     link = user_api.get(BOOKINGS, {"page_size": 10}).json()["next"]
     settings.SECRET_KEY = "another-secret-key-entirely"
     assert "Invalid cursor" in error(user_api.get(link), "cursor")

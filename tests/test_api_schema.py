@@ -5,21 +5,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
+from tests.api_helpers import BOOKINGS, EVERY, booking_url
 
 pytestmark = pytest.mark.django_db
-
-BOOKINGS = "/api/dynamo/booking/"
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="ada-password")
 
 
 def test_health_is_200_without_authentication():
@@ -58,7 +51,7 @@ def test_the_schema_validates_and_documents_both_routes(schema):
     paths = schema["paths"]
     assert set(paths[BOOKINGS]) >= {"get", "post"}
     assert set(paths["/api/dynamo/booking/{id}/"]) >= {"get", "put", "patch", "delete"}
-    assert "/api/test/everyfield/" in paths
+    assert EVERY in paths
 
 
 def test_the_list_documents_its_filters_and_pagination(schema):
@@ -90,7 +83,7 @@ def test_the_list_documents_its_filters_and_pagination(schema):
 def test_the_partition_parameter_is_documented_for_each_kind_of_route(schema):
     bookings = parameters(schema["paths"][BOOKINGS]["get"])
     assert "Staff only" in bookings["user"]["description"]
-    shared = parameters(schema["paths"]["/api/test/everyfield/"]["get"])
+    shared = parameters(schema["paths"][EVERY]["get"])
     assert "Staff only" not in shared["owner"]["description"]
     assert {"created__gte", "cursor", "page_size"} <= set(shared)
 
@@ -134,26 +127,23 @@ def test_the_browsable_api_renders_list_and_detail(ada):
     assert listing.status_code == 200
     assert listing["Content-Type"].startswith("text/html")
     assert "Rendered" in listing.content.decode()
-    detail = api_client.get(f"{BOOKINGS}{booking.id}/", HTTP_ACCEPT="text/html")
+    detail = api_client.get(booking_url(booking.id), HTTP_ACCEPT="text/html")
     assert detail.status_code == 200
     html = detail.content.decode()
     assert "Rendered" in html
     assert 'name="address"' in html  # the edit form...
     assert 'name="user"' not in html  # ...where a user cannot choose the owner
-    assert (
-        api_client.get(f"{BOOKINGS}{booking.id + 1}/", HTTP_ACCEPT="text/html").status_code == 404
-    )
+    assert api_client.get(booking_url(booking.id + 1), HTTP_ACCEPT="text/html").status_code == 404
 
 
-def test_the_browsable_api_renders_for_staff(ada):
-    User.objects.create_user("root", password="root-password", is_staff=True)
+def test_the_browsable_api_renders_for_staff(ada, staff):
     booking = Connector(Booking).insert(Booking(user=ada, name="Owned by Ada", address="x"))
     api_client = APIClient()
     assert api_client.login(username="root", password="root-password")
     listing = api_client.get(BOOKINGS, HTTP_ACCEPT="text/html")
     assert listing.status_code == 200
     assert "Owned by Ada" in listing.content.decode()
-    detail = api_client.get(f"{BOOKINGS}{booking.id}/", HTTP_ACCEPT="text/html")
+    detail = api_client.get(booking_url(booking.id), HTTP_ACCEPT="text/html")
     assert detail.status_code == 200
     assert 'name="user"' in detail.content.decode()  # staff may choose the owner
 
@@ -161,5 +151,5 @@ def test_the_browsable_api_renders_for_staff(ada):
 def test_the_browsable_api_renders_the_shared_route(ada):
     api_client = APIClient()
     assert api_client.login(username="ada", password="ada-password")
-    response = api_client.get("/api/test/everyfield/", HTTP_ACCEPT="text/html")
+    response = api_client.get(EVERY, HTTP_ACCEPT="text/html")
     assert response.status_code == 200

@@ -5,45 +5,17 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
+from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for
 from tests.testapp.models import EveryField, Owner
 
 pytestmark = pytest.mark.django_db
 
-BOOKINGS = "/api/dynamo/booking/"
-EVERY = "/api/test/everyfield/"
 BODY = {"name": "Dinner", "address": "1 Main St"}
-
-
-def booking_url(pk):
-    return f"{BOOKINGS}{pk}/"
-
-
-def api(user=None):
-    api_client = APIClient()
-    if user is not None:
-        api_client.force_authenticate(user)
-    return api_client
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada", password="ada-password")
-
-
-@pytest.fixture
-def bob():
-    return User.objects.create_user("bob", password="bob-password")
-
-
-@pytest.fixture
-def staff():
-    return User.objects.create_user("root", password="root-password", is_staff=True)
 
 
 @pytest.fixture
@@ -76,7 +48,7 @@ def test_anonymous_requests_are_401_and_change_nothing(adas_booking):
     requests = [("get", BOOKINGS), ("post", BOOKINGS), ("options", BOOKINGS)]
     requests += [(method, booking_url(adas_booking.id)) for method in DETAIL_METHODS]
     for method, url in requests:
-        response = send(api(), method, url)
+        response = send(APIClient(), method, url)
         assert response.status_code == 401, (method, url)
         assert response["WWW-Authenticate"] == "Token"
         assert response.json() == {"detail": "Authentication credentials were not provided."}
@@ -85,8 +57,8 @@ def test_anonymous_requests_are_401_and_change_nothing(adas_booking):
 
 def test_anonymous_requests_to_the_shared_route_are_401(ada):
     owner = Owner.objects.create(name="acme")
-    assert api().get(EVERY).status_code == 401
-    assert api().post(EVERY, {"owner": str(owner.pk)}, format="json").status_code == 401
+    assert APIClient().get(EVERY).status_code == 401
+    assert APIClient().post(EVERY, {"owner": str(owner.pk)}, format="json").status_code == 401
     assert list(Connector(EveryField).all()) == []
 
 
@@ -96,38 +68,38 @@ def test_anonymous_requests_to_the_shared_route_are_401(ada):
 def test_another_users_booking_is_404_for_every_method_and_unchanged(adas_booking, bob):
     before = snapshot()
     for method in DETAIL_METHODS:
-        response = send(api(bob), method, booking_url(adas_booking.id), {"name": "Bob's"})
+        response = send(client_for(bob), method, booking_url(adas_booking.id), {"name": "Bob's"})
         assert response.status_code == 404, method
         assert snapshot() == before, method
 
 
 def test_another_users_booking_looks_exactly_like_a_missing_one(adas_booking, bob):
-    theirs = api(bob).get(booking_url(adas_booking.id))
+    theirs = client_for(bob).get(booking_url(adas_booking.id))
     missing_id = adas_booking.id + 1000
-    missing = api(bob).get(booking_url(missing_id))
+    missing = client_for(bob).get(booking_url(missing_id))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == {"detail": f"No booking.Booking with id {adas_booking.id}."}
     assert missing.json() == {"detail": f"No booking.Booking with id {missing_id}."}
 
 
 def test_another_users_bookings_never_appear_in_a_listing(adas_booking, bob):
-    response = api(bob).get(BOOKINGS, {"user": adas_booking.user_id})
+    response = client_for(bob).get(BOOKINGS, {"user": adas_booking.user_id})
     assert response.status_code == 200
     assert response.json()["results"] == []
 
 
 def test_a_users_body_cannot_name_another_owner(ada, bob):
-    response = api(ada).post(BOOKINGS, {**BODY, "user": bob.pk}, format="json")
+    response = client_for(ada).post(BOOKINGS, {**BODY, "user": bob.pk}, format="json")
     assert response.status_code == 201
     assert response.json()["user"] == ada.pk
     (stored,) = Connector(Booking).all()
     assert stored.user_id == ada.pk
-    assert api(bob).get(BOOKINGS).json()["results"] == []
-    assert api(bob).get(booking_url(stored.id)).status_code == 404
+    assert client_for(bob).get(BOOKINGS).json()["results"] == []
+    assert client_for(bob).get(booking_url(stored.id)).status_code == 404
 
 
 def test_a_user_cannot_move_their_booking_to_another_user(adas_booking, ada, bob):
-    user_api = api(ada)
+    user_api = client_for(ada)
     patch = user_api.patch(booking_url(adas_booking.id), {"user": bob.pk}, format="json")
     assert patch.status_code == 200
     put = user_api.put(booking_url(adas_booking.id), {**BODY, "user": bob.pk}, format="json")
@@ -141,7 +113,7 @@ def test_a_user_cannot_move_their_booking_to_another_user(adas_booking, ada, bob
 
 
 def test_staff_read_update_and_delete_anyones_booking(adas_booking, ada, staff):
-    staff_api = api(staff)
+    staff_api = client_for(staff)
     url = booking_url(adas_booking.id)
     assert staff_api.get(url).json()["user"] == ada.pk
     assert staff_api.patch(url, {"name": "By staff"}, format="json").status_code == 200
@@ -154,7 +126,7 @@ def test_staff_read_update_and_delete_anyones_booking(adas_booking, ada, staff):
 
 
 def test_staff_create_for_another_user_or_themselves(ada, staff):
-    staff_api = api(staff)
+    staff_api = client_for(staff)
     for_ada = staff_api.post(BOOKINGS, {**BODY, "user": ada.pk}, format="json")
     assert for_ada.status_code == 201
     assert for_ada.json()["user"] == ada.pk
@@ -162,11 +134,11 @@ def test_staff_create_for_another_user_or_themselves(ada, staff):
     assert for_self.status_code == 201
     assert for_self.json()["user"] == staff.pk
     assert sorted(b.user_id for b in Connector(Booking).all()) == sorted([ada.pk, staff.pk])
-    assert api(ada).get(booking_url(for_ada.json()["id"])).status_code == 200
+    assert client_for(ada).get(booking_url(for_ada.json()["id"])).status_code == 200
 
 
 def test_staff_create_for_a_missing_user_is_400(staff):
-    response = api(staff).post(BOOKINGS, {**BODY, "user": 999999}, format="json")
+    response = client_for(staff).post(BOOKINGS, {**BODY, "user": 999999}, format="json")
     assert response.status_code == 400
     assert "user" in response.json()
     assert list(Connector(Booking).all()) == []
@@ -272,7 +244,7 @@ def test_an_oversize_body_is_413_whatever_its_type(ada):
         "application/xml",
         "multipart/form-data; boundary=xyz",
     ]:
-        response = api(ada).post(BOOKINGS, payload, content_type=content_type)
+        response = client_for(ada).post(BOOKINGS, payload, content_type=content_type)
         assert response.status_code == 413, content_type
         assert str(LIMIT) in response.json()["detail"]
     assert list(Connector(Booking).all()) == []
@@ -285,7 +257,7 @@ def test_an_oversize_body_is_413_on_every_write_route(adas_booking, ada):
         ("patch", booking_url(adas_booking.id)),
         ("post", EVERY),
     ]:
-        response = getattr(api(ada), method)(url, payload, content_type="application/json")
+        response = getattr(client_for(ada), method)(url, payload, content_type="application/json")
         assert response.status_code == 413, (method, url)
     assert [b.name for b in Connector(Booking).all()] == ["Ada's"]
     assert list(Connector(EveryField).all()) == []
@@ -300,13 +272,13 @@ def test_a_body_at_the_limit_is_read(ada):
     payload = json.dumps({"name": "x", "address": "y" * (LIMIT - 40)})
     payload += " " * (LIMIT - len(payload))
     assert len(payload) == LIMIT
-    response = api(ada).post(BOOKINGS, payload, content_type="application/json")
+    response = client_for(ada).post(BOOKINGS, payload, content_type="application/json")
     assert response.status_code == 400
     assert "address" in response.json()
 
 
 def test_an_invalid_content_length_is_400(ada):
-    response = api(ada).generic(
+    response = client_for(ada).generic(
         "POST", BOOKINGS, b"{}", content_type="application/json", CONTENT_LENGTH="lots"
     )
     assert response.status_code == 400
@@ -316,7 +288,7 @@ def test_an_invalid_content_length_is_400(ada):
 def test_the_browsable_api_escapes_stored_text(ada):
     script = "<script>alert('x')</script>"
     Connector(Booking).insert(Booking(user=ada, name=script, address="<b>bold</b>"))
-    response = api(ada).get(BOOKINGS, HTTP_ACCEPT="text/html")
+    response = client_for(ada).get(BOOKINGS, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     html = response.content.decode()
     assert script not in html and "<b>bold</b>" not in html

@@ -1,11 +1,11 @@
 """DRF throttling for anonymous and authenticated clients."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from project.settings import REST_FRAMEWORK
+from tests.api_helpers import BOOKINGS, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,19 +29,16 @@ def test_the_project_throttles_by_default():
     assert len(REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]) == 2
 
 
-def test_an_authenticated_user_is_throttled_per_user(rates):
+def test_an_authenticated_user_is_throttled_per_user(rates, ada, bob):
     rates(anon=None, user="3/minute")
-    ada, bob = (User.objects.create_user(name, password="pw") for name in ("ada", "bob"))
-    api = APIClient()
-    api.force_authenticate(ada)
-    statuses = [api.get("/api/dynamo/booking/").status_code for _ in range(4)]
+    api = client_for(ada)
+    statuses = [api.get(BOOKINGS).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
-    refused = api.get("/api/dynamo/booking/")
+    refused = api.get(BOOKINGS)
     assert int(refused.headers["Retry-After"]) > 0
     assert "throttled" in refused.json()["detail"].lower()
-    other = APIClient()
-    other.force_authenticate(bob)
-    assert other.get("/api/dynamo/booking/").status_code == 200
+    other = client_for(bob)
+    assert other.get(BOOKINGS).status_code == 200
 
 
 def test_anonymous_clients_are_throttled(rates):

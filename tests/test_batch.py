@@ -32,30 +32,11 @@ BASE = datetime.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
-def requests_sent():
-    """(operation, params) of every request this thread's client sends."""
-    sent = []
-    events = client.get_client().meta.events
-
-    def record(params, model, **kwargs):
-        sent.append((model.name, copy.deepcopy(params)))
-
-    events.register("before-parameter-build.dynamodb", record, unique_id="tests-batch-record")
-    yield sent
-    events.unregister("before-parameter-build.dynamodb", unique_id="tests-batch-record")
-
-
-@pytest.fixture
 def fast_retries(settings):
     """Three attempts and millisecond backoff, so that exhausting the retries is quick."""
     settings.DYNAMODB_BATCH_MAX_ATTEMPTS = 3
     settings.DYNAMODB_BATCH_BACKOFF_BASE = 0.001
     settings.DYNAMODB_BATCH_BACKOFF_MAX = 0.002
-
-
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(username="ada")
 
 
 @contextlib.contextmanager

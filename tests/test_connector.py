@@ -53,25 +53,6 @@ def fill_board(board="big", count=40, body_size=BIG_BODY):
 
 
 @pytest.fixture
-def requests_sent():
-    """(operation, params) of every request this thread's client sends."""
-    sent = []
-    events = client.get_client().meta.events
-
-    def record(params, model, **kwargs):
-        sent.append((model.name, copy.deepcopy(params)))
-
-    events.register("before-parameter-build.dynamodb", record, unique_id="tests-record")
-    yield sent
-    events.unregister("before-parameter-build.dynamodb", unique_id="tests-record")
-
-
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(username="ada")
-
-
-@pytest.fixture
 def owner(db):
     return Owner.objects.create(name="owner")
 
