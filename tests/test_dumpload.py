@@ -216,17 +216,31 @@ def test_a_bad_line_is_reported_and_a_rerun_after_fixing_it_loads_all_once(
     assert sorted(note.pk for note in connector.all()) == list(range(1, 13))
 
 
-def test_loading_a_key_twice_in_one_batch_names_the_second_line(tmp_path):
-    lines = note_lines(4)
-    lines[2] = lines[2].replace('"t03"', '"t01"')
+@pytest.mark.parametrize("batch_size", [500, 2], ids=["one batch", "batches of 2"])
+def test_a_key_loaded_twice_names_both_lines_and_overwrites_nothing(tmp_path, batch_size):
+    lines = note_lines(6)
+    lines[4] = lines[4].replace('"t05"', '"t01"').replace('"body":"body"', '"body":"other"')
     data = tmp_path / "notes.jsonl"
     data.write_text("\n".join(lines))
     with pytest.raises(
         CommandError,
-        match=r"line 3: its key \(board=b, title=t01\) is already in the batch, at line 1\.",
+        match=r"line 5: its key \(board=b, title=t01\) is already on line 1\. "
+        r"Every line before it was loaded \(4 items\)",
     ):
-        run("dynamo_loaddata", "testapp.Note", str(data))
-    assert Connector(Note).count() == 2
+        run("dynamo_loaddata", "testapp.Note", str(data), batch_size=batch_size)
+    notes = list(Connector(Note).all())
+    assert sorted(note.pk for note in notes) == [1, 2, 3, 4]
+    assert {note.body for note in notes} == {"body"}
+
+
+def test_an_id_loaded_twice_under_two_keys_is_refused(tmp_path):
+    lines = note_lines(4)
+    lines[3] = lines[3].replace('"id":4', '"id":2')
+    data = tmp_path / "notes.jsonl"
+    data.write_text("\n".join(lines))
+    with pytest.raises(CommandError, match=r"line 4: its id \(id=2\) is already on line 2\."):
+        run("dynamo_loaddata", "testapp.Note", str(data), batch_size=2)
+    assert sorted(note.pk for note in Connector(Note).all()) == [1, 2, 3]
 
 
 def test_lines_the_engine_would_not_take_are_named(tmp_path, settings):

@@ -1,23 +1,70 @@
 """Load a JSON Lines file written by dynamo_dumpdata into a DynamoCompatibleModel's table."""
 
+import sqlite3
+import tempfile
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
-from dynamodb import jsonlines
+from dynamodb import items, jsonlines
 from dynamodb.connector import Connector
 from dynamodb.exceptions import BatchWriteFailed, DynamoError, InvalidBatchItem, ValidationError
 from dynamodb.management.progress import Progress
 from dynamodb.tables import dynamo_model
 
 
+class SeenKeys:
+    """The key and id of every line read so far, so that no line overwrites another.
+
+    Kept in a temporary SQLite file, not in memory: memory stays flat
+    whatever the size of the file being loaded.
+    """
+
+    def __init__(self, schema):
+        self.schema = schema
+        self._directory = tempfile.TemporaryDirectory(prefix="dynamo_loaddata-")
+        self._db = sqlite3.connect(Path(self._directory.name) / "seen.sqlite3")
+        self._db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE seen (kind TEXT, value TEXT, line INTEGER, PRIMARY KEY (kind, value))"
+            " WITHOUT ROWID;"
+        )
+
+    def earlier_line(self, instance, number):
+        """(what, line) of an earlier line with this instance's key or id; else None, noted."""
+        schema = self.schema
+        key_converters = [c for c in (schema.table.partition, schema.table.sort) if c]
+        seen = [("key", repr([c.to_dynamo(getattr(instance, c.attname)) for c in key_converters]))]
+        pk = getattr(instance, schema.pk.attname)
+        if pk is not None and schema.pk not in key_converters:
+            seen.append(("id", repr(schema.pk.to_dynamo(pk))))
+        for kind, value in seen:
+            try:
+                self._db.execute("INSERT INTO seen VALUES (?, ?, ?)", (kind, value, number))
+            except sqlite3.IntegrityError:
+                (line,) = self._db.execute(
+                    "SELECT line FROM seen WHERE kind = ? AND value = ?", (kind, value)
+                ).fetchone()
+                if kind == "key":
+                    return f"its key ({items.describe_key(instance)})", line
+                return f"its id ({schema.pk.name}={pk})", line
+        return None
+
+    def close(self):
+        self._db.close()
+        self._directory.cleanup()
+
+
 class Command(BaseCommand):
     help = (
         "Load a JSON Lines file written by dynamo_dumpdata into a DynamoCompatibleModel's "
         "table, streaming it and writing with bulk_insert in batches. Ids and keys come from "
-        "the file, and an item with the same key is overwritten with the file's data: after "
-        "a failure, fix the line and run the command again; it rewrites the lines already "
-        "loaded with the same data, so nothing is lost or duplicated. A bad line (invalid "
-        "JSON, or a value its field cannot take) stops the load with its line number, after "
-        "every line before it was written. The id counter is moved past the loaded ids."
+        "the file, and an item of the table with the same key is overwritten with the file's "
+        "data: after a failure, fix the line and run the command again; it rewrites the lines "
+        "already loaded with the same data, so nothing is lost or duplicated. A bad line "
+        "(invalid JSON, a value its field cannot take, or the key or id of an earlier line) "
+        "stops the load with its line number, after every line before it was written. The id "
+        "counter is moved past the loaded ids."
     )
 
     def add_arguments(self, parser):
@@ -38,12 +85,14 @@ class Command(BaseCommand):
         self.file = file
         self.loaded = 0
         self.progress = Progress(self.stderr, "Loaded")
+        self.seen = SeenKeys(self.connector.schema)
         try:
             with open(file, encoding="utf-8") as stream:
                 self._load(stream, batch_size)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
         finally:
+            self.seen.close()
             self.progress.finish()
         self.stdout.write(f"Loaded {self.loaded} items of {model._meta.label} from {file}.")
 
@@ -55,10 +104,16 @@ class Command(BaseCommand):
                 if not line.strip():
                     continue
                 try:
-                    batch.append(jsonlines.loads(self.connector.model, line))
+                    instance = jsonlines.loads(self.connector.model, line)
+                    earlier = self.seen.earlier_line(instance, number)
                 except ValidationError as error:
                     self._write(batch, numbers)
                     raise self._bad_line(number, error.field, " ".join(error.messages)) from error
+                if earlier is not None:
+                    self._write(batch, numbers)
+                    what, line = earlier
+                    raise self._bad_line(number, None, f"{what} is already on line {line}")
+                batch.append(instance)
                 numbers.append(number)
                 if len(batch) == batch_size:
                     self._write(batch, numbers)
