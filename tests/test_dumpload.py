@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import re
+import tempfile
 import uuid
 
 import pytest
@@ -241,6 +242,47 @@ def test_an_id_loaded_twice_under_two_keys_is_refused(tmp_path):
     with pytest.raises(CommandError, match=r"line 4: its id \(id=2\) is already on line 2\."):
         run("dynamo_loaddata", "testapp.Note", str(data), batch_size=2)
     assert sorted(note.pk for note in Connector(Note).all()) == [1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_equal_numbers_spelled_differently_are_one_key(tmp_path):
+    """1.1 and 1.10 are one DynamoDB number, as are 0 and -0.00: one key, in any batch."""
+    owner = Owner.objects.create(name="acme")
+    data = tmp_path / "pledges.jsonl"
+    for first_id, amounts in [(1, ["1.1", "2", "1.10"]), (11, ["0", "1", "-0.00"])]:
+        lines = [
+            f'{{"id": {n}, "owner": "{owner.pk}", "amount": "{amount}"}}'
+            for n, amount in enumerate(amounts, first_id)
+        ]
+        data.write_text("\n".join(lines))
+        with pytest.raises(
+            CommandError, match=r"line 3: its key \(owner=.*\) is already on line 1"
+        ):
+            run("dynamo_loaddata", "testapp.Pledge", str(data), batch_size=1)
+
+
+def test_an_id_given_to_a_line_without_one_is_not_reused_by_a_later_line(tmp_path):
+    lines = [
+        '{"board": "b", "title": "no id"}',
+        '{"id": 10, "board": "b", "title": "t10"}',
+        '{"id": 1, "board": "b", "title": "t01"}',
+    ]
+    data = tmp_path / "notes.jsonl"
+    data.write_text("\n".join(lines))
+    with pytest.raises(CommandError, match=r"line 3: its id \(id=1\) is already on line 1\."):
+        run("dynamo_loaddata", "testapp.Note", str(data), batch_size=1)
+    assert sorted(note.pk for note in Connector(Note).all()) == [1, 10]
+
+
+def test_no_room_for_the_keys_read_is_a_command_error(tmp_path, monkeypatch):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_directory))
+    data = tmp_path / "notes.jsonl"
+    data.write_text("\n".join(note_lines(2)))
+    with pytest.raises(CommandError, match="Cannot note the keys read in a temporary file"):
+        run("dynamo_loaddata", "testapp.Note", str(data))
+    assert Connector(Note).count() == 0
 
 
 def test_lines_the_engine_would_not_take_are_named(tmp_path, settings):

@@ -1,53 +1,82 @@
 """Load a JSON Lines file written by dynamo_dumpdata into a DynamoCompatibleModel's table."""
 
+import decimal
 import sqlite3
 import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dynamodb import items, jsonlines
+from dynamodb import constants, items, jsonlines
 from dynamodb.connector import Connector
 from dynamodb.exceptions import BatchWriteFailed, DynamoError, InvalidBatchItem, ValidationError
 from dynamodb.management.progress import Progress
 from dynamodb.tables import dynamo_model
 
+# Enough digits for any DynamoDB number (38) and a trailing zero dropped by normalize().
+NUMBER_CONTEXT = decimal.Context(prec=constants.MAX_NUMBER_DIGITS + 1)
+
+
+def _identity(value):
+    """A DynamoDB value as text equal for equal values (1.10 and 1.1, 0 and -0.00)."""
+    if isinstance(value, decimal.Decimal):
+        value = decimal.Decimal(0) if not value else value.normalize(NUMBER_CONTEXT)
+    return repr(value)
+
 
 class SeenKeys:
     """The key and id of every line read so far, so that no line overwrites another.
 
-    Kept in a temporary SQLite file, not in memory: memory stays flat
-    whatever the size of the file being loaded.
+    Kept in a temporary SQLite file, not in memory, so that the process's
+    memory stays flat whatever the size of the file being loaded.
     """
 
     def __init__(self, schema):
         self.schema = schema
         self._directory = tempfile.TemporaryDirectory(prefix="dynamo_loaddata-")
-        self._db = sqlite3.connect(Path(self._directory.name) / "seen.sqlite3")
-        self._db.executescript(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-            "CREATE TABLE seen (kind TEXT, value TEXT, line INTEGER, PRIMARY KEY (kind, value))"
-            " WITHOUT ROWID;"
-        )
+        try:
+            self._db = sqlite3.connect(Path(self._directory.name) / "seen.sqlite3")
+            self._db.executescript(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                "CREATE TABLE seen (kind TEXT, value TEXT, line INTEGER,"
+                " PRIMARY KEY (kind, value)) WITHOUT ROWID;"
+            )
+        except sqlite3.Error:
+            self._directory.cleanup()
+            raise
 
     def earlier_line(self, instance, number):
         """(what, line) of an earlier line with this instance's key or id; else None, noted."""
         schema = self.schema
         key_converters = [c for c in (schema.table.partition, schema.table.sort) if c]
-        seen = [("key", repr([c.to_dynamo(getattr(instance, c.attname)) for c in key_converters]))]
-        pk = getattr(instance, schema.pk.attname)
-        if pk is not None and schema.pk not in key_converters:
-            seen.append(("id", repr(schema.pk.to_dynamo(pk))))
+        key = [_identity(c.to_dynamo(getattr(instance, c.attname))) for c in key_converters]
+        seen = [("key", repr(key))]
+        if schema.pk not in key_converters:
+            seen += self._ids(instance)
         for kind, value in seen:
-            try:
-                self._db.execute("INSERT INTO seen VALUES (?, ?, ?)", (kind, value, number))
-            except sqlite3.IntegrityError:
-                (line,) = self._db.execute(
-                    "SELECT line FROM seen WHERE kind = ? AND value = ?", (kind, value)
-                ).fetchone()
+            earlier = self._note(kind, value, number)
+            if earlier is not None:
                 if kind == "key":
-                    return f"its key ({items.describe_key(instance)})", line
-                return f"its id ({schema.pk.name}={pk})", line
+                    return f"its key ({items.describe_key(instance)})", earlier
+                return f"its id ({schema.pk.name}={getattr(instance, schema.pk.attname)})", earlier
+        return None
+
+    def note_allocated_id(self, instance, number):
+        """Note the id bulk_insert gave a line without one: a later line may not reuse it."""
+        for kind, value in self._ids(instance):
+            self._note(kind, value, number)
+
+    def _ids(self, instance):
+        pk = getattr(instance, self.schema.pk.attname)
+        return [] if pk is None else [("id", _identity(self.schema.pk.to_dynamo(pk)))]
+
+    def _note(self, kind, value, number):
+        """None after noting ``value`` for line ``number``; the earlier line if already noted."""
+        try:
+            self._db.execute("INSERT INTO seen VALUES (?, ?, ?)", (kind, value, number))
+        except sqlite3.IntegrityError:
+            query = "SELECT line FROM seen WHERE kind = ? AND value = ?"
+            return self._db.execute(query, (kind, value)).fetchone()[0]
         return None
 
     def close(self):
@@ -84,13 +113,24 @@ class Command(BaseCommand):
         self.connector = Connector(model)
         self.file = file
         self.loaded = 0
+        try:
+            self.seen = SeenKeys(self.connector.schema)
+        except (OSError, sqlite3.Error) as error:
+            raise CommandError(
+                f"Cannot note the keys read in a temporary file: {error}."
+            ) from error
         self.progress = Progress(self.stderr, "Loaded")
-        self.seen = SeenKeys(self.connector.schema)
         try:
             with open(file, encoding="utf-8") as stream:
                 self._load(stream, batch_size)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
+        except sqlite3.Error as error:
+            raise CommandError(
+                f"{file}: cannot note the keys read in a temporary file ({error}); "
+                f"{self.loaded} items were loaded. Make room for temporary files (TMPDIR) "
+                "and run the command again: it rewrites what was loaded with the same data."
+            ) from error
         finally:
             self.seen.close()
             self.progress.finish()
@@ -111,8 +151,10 @@ class Command(BaseCommand):
                     raise self._bad_line(number, error.field, " ".join(error.messages)) from error
                 if earlier is not None:
                     self._write(batch, numbers)
-                    what, line = earlier
-                    raise self._bad_line(number, None, f"{what} is already on line {line}")
+                    what, earlier_number = earlier
+                    raise self._bad_line(
+                        number, None, f"{what} is already on line {earlier_number}"
+                    )
                 batch.append(instance)
                 numbers.append(number)
                 if len(batch) == batch_size:
@@ -130,6 +172,10 @@ class Command(BaseCommand):
         """Write a batch of valid-looking lines; on a refused one, write those before it."""
         if not batch:
             return
+        pk = self.connector.schema.pk
+        allocated = {
+            n for n, i in zip(numbers, batch, strict=True) if getattr(i, pk.attname) is None
+        }
         try:
             self.connector.bulk_insert(batch)
         except InvalidBatchItem as error:
@@ -152,6 +198,9 @@ class Command(BaseCommand):
                 f"{self.file}: {error} ({self.loaded} items were loaded before it; run the "
                 "command again once the engine answers)."
             ) from error
+        for instance, number in zip(batch, numbers, strict=True):
+            if number in allocated:
+                self.seen.note_allocated_id(instance, number)
         self.loaded += len(batch)
         self.progress.update(self.loaded)
 
