@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
+from tests.api_helpers import BOOKINGS, client_for
 
 ROOT = Path(__file__).resolve().parent.parent
-BOOKINGS = "/api/dynamo/booking/"
-
-
-def client_for(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ chdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 wsgi_app = "project.wsgi:application"
 # gunicorn's control socket (for gunicornc) is one path per user by default, shared by
 # every gunicorn on the machine, so one service would take over another's: off unless
-# this service is given a path of its own.
+# GUNICORN_CONTROL_SOCKET gives this service a path of its own (--control-socket on the
+# command line sets a path but does not turn the socket back on).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket

@@ -244,6 +244,8 @@ class Service:
             "DJANGO_HOST": "127.0.0.1",
             "DJANGO_PORT": str(self.port),
             "GUNICORN_WORKERS": str(WORKERS),
+            # Its own control socket (gunicorn's default path is shared by every gunicorn).
+            "GUNICORN_CONTROL_SOCKET": str(self.log_path.with_suffix(".ctl")),
             "DYNAMODB_ENDPOINT_URL": endpoint_url or self.endpoint_url,
             "DYNAMODB_TABLE_PREFIX": self.prefix,
             # The suite's transport (DYNAMODB_TEST_TRANSPORT) is the service's too.
@@ -277,8 +279,6 @@ class Service:
             self.process = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)),
-                    # Its own control socket (the default, ~/.gunicorn/gunicorn.ctl, is shared).
-                    *("--control-socket", str(self.log_path.with_suffix(".ctl"))),
                 ],
                 cwd=SRC,
                 env=self.environment(),
