@@ -11,7 +11,6 @@ item it could not handle. A batch never drops an item silently.
 The Connector's ``bulk_insert``, ``batch_get`` and ``batch_delete`` delegate here.
 """
 
-import decimal
 import random
 import time
 
@@ -20,7 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from . import client, constants, ids, items, lookups
 from .conf import conf
 from .exceptions import BatchGetFailed, BatchWriteFailed, DynamoError, InvalidBatchItem
-from .marshalling import serialize
+from .marshalling import deserialize_value, serialize
 
 MAX_WRITE_ITEMS = 25
 MAX_GET_KEYS = 100
@@ -75,24 +74,18 @@ def _validated_items(schema, instances):
     the largest id, so that no id is reserved for a batch that is refused; on
     refusal every instance gets its id and version back.
     """
-    needs_id = schema.pk.field.get_internal_type() in constants.AUTO_FIELDS
-    restored = [c for c in (schema.pk, schema.version) if c is not None]
     validated, missing_ids, saved = [], [], []
     try:
         for position, instance in enumerate(instances):
             try:
-                items.check_instance(schema, instance)
-                saved.append({c.attname: getattr(instance, c.attname) for c in restored})
-                if needs_id and getattr(instance, schema.pk.attname) is None:
-                    setattr(instance, schema.pk.attname, ids.MAX_ID)
-                    missing_ids.append(position)
-                if schema.version is not None and getattr(instance, schema.version.attname) is None:
-                    setattr(instance, schema.version.attname, 1)
-                items.pre_save(schema, instance, add=True)
-                validated.append(items.validated_item(schema, instance))
+                item, needs_id, values = items.prepare_new(schema, instance)
             except DjangoValidationError as error:
                 reason = "; ".join(error.messages)
                 raise InvalidBatchItem(position, getattr(error, "field", None), reason) from error
+            validated.append(item)
+            saved.append(values)
+            if needs_id:
+                missing_ids.append(position)
         _check_unique(schema, instances, validated, set(missing_ids))
     except Exception:
         _restore(instances, saved)
@@ -106,8 +99,7 @@ def _restore(instances, saved):
     In reverse, so that an instance given twice gets its first (original) values.
     """
     for instance, values in reversed(list(zip(instances, saved, strict=False))):
-        for attname, value in values.items():
-            setattr(instance, attname, value)
+        items.restore(instance, values)
 
 
 def _check_unique(schema, instances, validated, fresh):
@@ -253,25 +245,15 @@ def _request_key(request):
     return request["DeleteRequest"]["Key"]
 
 
-def _raw_value(attribute_value):
-    """A key attribute's value, exactly (no 38-digit context: AWS may spell ``1E+100`` in full)."""
-    (kind, value), *_ = attribute_value.items()
-    if kind == "N":
-        return decimal.Decimal(value)
-    if kind == "B":
-        return bytes(value)
-    return value
-
-
 def _identity(schema, item):
     """A hashable identity of an item's key, equal for equal DynamoDB keys."""
-    return tuple(_raw_value(item[name]) for name in schema.table.key_attributes())
+    return tuple(deserialize_value(item[name]) for name in schema.table.key_attributes())
 
 
 def key_tuple_list(schema, item):
     """The key tuple list (model values) of a raw item or key."""
     return [
-        (converter.name, converter.from_dynamo(_raw_value(item[converter.attribute])))
+        (converter.name, converter.from_dynamo(deserialize_value(item[converter.attribute])))
         for converter in (schema.table.partition, schema.table.sort)
         if converter is not None
     ]

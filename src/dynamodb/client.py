@@ -106,11 +106,21 @@ def call(operation, **params):
 
 
 def translate_client_error(error):
-    """The dynamodb exception matching a botocore ClientError."""
+    """The dynamodb exception matching a botocore ClientError, with the engine's ``code``."""
     code = error.response.get("Error", {}).get("Code", "")
-    message = error.response.get("Error", {}).get("Message", "") or code
+    translated = _translated(error.response, code)
+    translated.code = code
+    return translated
+
+
+def _translated(response, code):
+    message = response.get("Error", {}).get("Message", "") or code
     if code == "ConditionalCheckFailedException":
-        return exceptions.ConditionFailed(message, item=error.response.get("Item"))
+        return exceptions.ConditionFailed(
+            message,
+            item=response.get("Item"),
+            retry_attempts=response.get("ResponseMetadata", {}).get("RetryAttempts", 0),
+        )
     if code == "ResourceNotFoundException":
         return exceptions.TableNotFound(
             f"{message} (create the tables with `manage.py createdynamotables`)"
@@ -121,7 +131,7 @@ def translate_client_error(error):
         return exceptions.Throttled(f"DynamoDB throttled the request: {message}")
     if (
         code in UNAVAILABLE_CODES
-        or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        or response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
     ):
         return exceptions.EngineUnavailable(f"DynamoDB failed: {message}")
     if code == "ValidationException":

@@ -132,8 +132,7 @@ class Connector:
             except DynamoError as error:
                 # AWS and DynamoDB Local implement TTL; an engine that does not (dynalite)
                 # answers UnknownOperationException: the table works, its items never expire.
-                cause = getattr(error.__cause__, "response", None) or {}
-                if cause.get("Error", {}).get("Code") != "UnknownOperationException":
+                if error.code != "UnknownOperationException":
                     raise
                 logger.warning(
                     "The DynamoDB engine does not implement TTL: items of %s will not expire.",
@@ -402,21 +401,9 @@ class Connector:
         stored: after such a retry, a stored item exactly equal to the one sent
         is this insert's own, so the insert succeeded.
         """
-        items.check_instance(self.schema, instance)
         schema = self.schema
-        saved = {c.attname: getattr(instance, c.attname) for c in (schema.pk, schema.version) if c}
-        needs_id = (
-            saved[schema.pk.attname] is None
-            and schema.pk.field.get_internal_type() in constants.AUTO_FIELDS
-        )
+        item, needs_id, saved = items.prepare_new(schema, instance)
         try:
-            if needs_id:
-                # Validate with the largest id first: no id is reserved for an invalid item.
-                setattr(instance, schema.pk.attname, ids.MAX_ID)
-            if schema.version is not None and saved[schema.version.attname] is None:
-                setattr(instance, schema.version.attname, 1)
-            items.pre_save(schema, instance, add=True)
-            item = items.validated_item(schema, instance)
             if needs_id:
                 new_id = ids.allocate_ids(schema.table_name)[0]
                 setattr(instance, schema.pk.attname, new_id)
@@ -437,13 +424,13 @@ class Connector:
                 if not self._is_own_write(error, sent, item):
                     raise
         except ConditionFailed as error:
-            self._restore(instance, saved)
+            items.restore(instance, saved)
             raise ItemAlreadyExists(
                 f"{schema.label} with key {items.describe_key(instance)} already exists; "
                 "nothing was overwritten."
             ) from error
         except Exception:
-            self._restore(instance, saved)
+            items.restore(instance, saved)
             raise
         items.remember_ids(schema, [sent])
         instance._state.adding = False
@@ -451,8 +438,7 @@ class Connector:
 
     def _is_own_write(self, error, sent, item):
         """Whether a put's failed condition met the item an earlier attempt of it stored."""
-        response = getattr(error.__cause__, "response", None) or {}
-        if response.get("ResponseMetadata", {}).get("RetryAttempts", 0) == 0:
+        if error.retry_attempts == 0:
             return False
         key = {name: item[name] for name in self.schema.table.key_attributes()}
         stored = self._stored_item(error, key)
@@ -503,10 +489,10 @@ class Connector:
                 **self._existence_params(version_test, expected),
             )
         except ConditionFailed as error:
-            self._restore(instance, saved)
+            items.restore(instance, saved)
             raise self._condition_error(instance, error, expected) from error
         except Exception:
-            self._restore(instance, saved)
+            items.restore(instance, saved)
             raise
         instance._state.adding = False
         return instance
@@ -748,8 +734,3 @@ class Connector:
             f"not {expected_version}.",
             current_version=current,
         )
-
-    @staticmethod
-    def _restore(instance, saved):
-        for attname, value in saved.items():
-            setattr(instance, attname, value)

@@ -9,7 +9,13 @@ from django.core import exceptions as django_exceptions
 
 
 class DynamoError(Exception):
-    """Base class of every error raised by the dynamodb app."""
+    """Base class of every error raised by the dynamodb app.
+
+    ``code`` is the engine's error code (``"ThrottlingException"``...) when the
+    error translates an engine response, else None.
+    """
+
+    code = None
 
 
 class ValidationError(DynamoError, django_exceptions.ValidationError):
@@ -34,12 +40,14 @@ class ValidationError(DynamoError, django_exceptions.ValidationError):
 class ConditionFailed(DynamoError):
     """A write's condition did not hold; the connector turns it into a precise error.
 
-    ``item`` is the item as stored when the engine returned it (raw attribute values).
+    ``item`` is the item as stored when the engine returned it (raw attribute values);
+    ``retry_attempts`` how many times botocore resent the write before this answer.
     """
 
-    def __init__(self, message, item=None):
+    def __init__(self, message, item=None, retry_attempts=0):
         super().__init__(message)
         self.item = item
+        self.retry_attempts = retry_attempts
 
 
 class ItemNotFound(DynamoError):

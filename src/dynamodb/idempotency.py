@@ -161,7 +161,7 @@ class IdempotentCreate:
 
     def plan(self, instance):
         """Note in the pending record the item about to be sent (``Connector.insert`` hook)."""
-        schema = Connector(type(instance)).schema
+        schema = self.view.get_connector().schema
         key = serialize(lookups.exact_key(schema, instance.get_key_list()))
         self.pending = {**self.pending, "item": {"id": as_json(instance.pk), "key": key}}
         self.record.body = {PENDING: self.pending}

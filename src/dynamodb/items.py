@@ -26,6 +26,38 @@ def pre_save(schema, instance, add):
             setattr(instance, converter.attname, converter.field.pre_save(instance, add))
 
 
+def prepare_new(schema, instance):
+    """A new instance checked, prepared and validated: (its item, whether it needs an id, saved).
+
+    A missing auto id is validated as the largest id, so that no id is
+    reserved for an invalid item, and a missing version starts at 1.
+    ``saved`` holds the id and version the instance had, for ``restore``; on
+    an error here the instance has them back already.
+    """
+    check_instance(schema, instance)
+    saved = {c.attname: getattr(instance, c.attname) for c in (schema.pk, schema.version) if c}
+    needs_id = (
+        saved[schema.pk.attname] is None
+        and schema.pk.field.get_internal_type() in constants.AUTO_FIELDS
+    )
+    try:
+        if needs_id:
+            setattr(instance, schema.pk.attname, ids.MAX_ID)
+        if schema.version is not None and saved[schema.version.attname] is None:
+            setattr(instance, schema.version.attname, 1)
+        pre_save(schema, instance, add=True)
+        return validated_item(schema, instance), needs_id, saved
+    except Exception:
+        restore(instance, saved)
+        raise
+
+
+def restore(instance, saved):
+    """Give an instance back the values ``prepare_new`` (or an update) saved."""
+    for attname, value in saved.items():
+        setattr(instance, attname, value)
+
+
 def validated_item(schema, instance):
     """The item of an instance, as values: keys present, non-empty, small enough."""
     for converter in (schema.pk, schema.table.partition, schema.table.sort):

@@ -170,12 +170,7 @@ def key_value(schema, converter, value):
     if value is None:
         raise ValidationError(converter.name, "A key attribute needs a value.")
     converted = converter.to_dynamo(value)
-    limit = (
-        constants.MAX_PARTITION_KEY_BYTES
-        if converter is schema.table.partition
-        else constants.MAX_SORT_KEY_BYTES
-    )
-    check_key_value(converter.name, converted, limit)
+    check_key_value(converter.name, converted, key_size_limit(schema.table, converter))
     return converted
 
 
