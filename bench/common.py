@@ -4,6 +4,7 @@ Benchmarks are not tests: they print tables and ratios measured in the same
 run against the same engine, and never gate CI.
 """
 
+import contextlib
 import os
 import statistics
 import sys
@@ -33,8 +34,39 @@ def setup_django(endpoint_url, prefix):
     settings.DYNAMODB_MAX_ATTEMPTS = 3
 
 
+def raw_boto3_client(endpoint_url):
+    """A boto3 client as a careful user builds one by hand: standard retries, 3 attempts."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+    )
+
+
+@contextlib.contextmanager
+def booking_table(engine_name):
+    """An engine of its own, Django set up against it, and the Booking table: its name."""
+    from tests.engine import ENGINES
+
+    engine = ENGINES[engine_name]().start()
+    try:
+        setup_django(engine.url, f"bench{int(time.time())}_")
+        from booking.models import Booking
+        from dynamodb.connector import Connector
+
+        connector = Connector(Booking)
+        connector.create_table()
+        yield connector.schema.table_name
+    finally:
+        engine.stop()
+
+
 def measure(operation, repeat):
-    """Per-call wall and process CPU time of ``operation()``: (median wall, mean CPU) in ms."""
+    """Per-call times of ``operation(index)`` in ms: (median wall, mean process CPU, p99 wall)."""
     walls = []
     cpu_start = time.process_time()
     for index in range(repeat):

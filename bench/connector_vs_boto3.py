@@ -18,9 +18,8 @@ import argparse
 import datetime
 import decimal
 import itertools
-import time
 
-from common import fmt, measure, print_table, setup_django
+from common import booking_table, fmt, measure, print_table, raw_boto3_client
 
 from tests.engine import ENGINES
 
@@ -40,16 +39,9 @@ class Raw:
     name = "boto3"
 
     def __init__(self, table, user):
-        import boto3
-        from botocore.config import Config
         from django.conf import settings
 
-        self.client = boto3.session.Session().client(
-            "dynamodb",
-            endpoint_url=settings.DYNAMODB_ENDPOINT_URL,
-            region_name="us-east-1",
-            config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
-        )
+        self.client = raw_boto3_client(settings.DYNAMODB_ENDPOINT_URL)
         self.table = table
         self.user = user
         self.ids = itertools.count(10_000_000)
@@ -231,14 +223,7 @@ class ViaPynamo:
 
 
 def run(engine_name, repeat, bulk_size, rounds=3):
-    engine = ENGINES[engine_name]().start()
-    try:
-        setup_django(engine.url, f"bench{int(time.time())}_")
-        from booking.models import Booking
-        from dynamodb.connector import Connector
-
-        Connector(Booking).create_table()
-        table = Connector(Booking).schema.table_name
+    with booking_table(engine_name) as table:
         libraries = [
             Raw(table, 1),
             ViaConnector(table, 2),
@@ -270,8 +255,6 @@ def run(engine_name, repeat, bulk_size, rounds=3):
                     (wall / part, cpu / part, wall)
                 )
         report(results, engine_name, repeat, rounds, part)
-    finally:
-        engine.stop()
 
 
 def report(results, engine_name, repeat, rounds, bulk_size):

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from common import ROOT, fmt, print_table
+from common import ROOT, fmt, print_table, raw_boto3_client
 
 from tests.engine import MotoServer, free_port
 
@@ -77,31 +77,30 @@ print((time.perf_counter() - start) / 5 * 1000)
 """
 
 
-def load(port, token, requests, concurrency, request_for):
-    """Send ``requests`` requests from ``concurrency`` threads; return latencies and errors."""
+def drive(requests, concurrency, make_sender):
+    """Send ``requests`` numbered calls from ``concurrency`` threads; (seconds, latencies, errors).
+
+    ``make_sender()`` runs once per thread and returns ``send(number)``, which
+    makes one call and returns its HTTP status (None when there is none).
+    """
     latencies, errors = [], []
     lock = threading.Lock()
     counter = iter(range(requests))
 
     def worker():
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        send = make_sender()
         while True:
             with lock:
                 number = next(counter, None)
             if number is None:
-                break
-            method, path, body = request_for(number)
+                return
             start = time.perf_counter()
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
+            status = send(number)
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
-                if response.status >= 400:
-                    errors.append(response.status)
-        connection.close()
+                if status is not None and status >= 400:
+                    errors.append(status)
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -112,39 +111,33 @@ def load(port, token, requests, concurrency, request_for):
     return time.perf_counter() - start, latencies, errors
 
 
+def load(port, token, requests, concurrency, request_for):
+    """The API's answers to ``request_for(number)`` over one keep-alive connection a thread."""
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+
+    def make_sender():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def send(number):
+            method, path, body = request_for(number)
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+
+        return send
+
+    return drive(requests, concurrency, make_sender)
+
+
 def raw_load(engine_url, requests, concurrency, operation):
-    """ops/s of raw boto3 calls from ``concurrency`` threads (one client each)."""
-    import boto3
-    from botocore.config import Config
+    """Raw boto3 calls ``operation(client, number)``, one client a thread."""
 
-    counter = iter(range(requests))
-    lock = threading.Lock()
-    latencies = []
+    def make_sender():
+        client = raw_boto3_client(engine_url)
+        return lambda number: operation(client, number)
 
-    def worker():
-        client = boto3.session.Session().client(
-            "dynamodb",
-            endpoint_url=engine_url,
-            region_name="us-east-1",
-            config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
-        )
-        while True:
-            with lock:
-                number = next(counter, None)
-            if number is None:
-                break
-            start = time.perf_counter()
-            operation(client, number)
-            with lock:
-                latencies.append(time.perf_counter() - start)
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, latencies, []
+    return drive(requests, concurrency, make_sender)
 
 
 def row(name, result, requests):
@@ -254,11 +247,7 @@ def bench_rest(port, token, requests, concurrency):
 
 def bench_raw(engine_url, requests, concurrency):
     table = "bench_raw"
-    import boto3
-
-    client = boto3.session.Session().client(
-        "dynamodb", endpoint_url=engine_url, region_name="us-east-1"
-    )
+    client = raw_boto3_client(engine_url)
     client.create_table(
         TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

@@ -25,7 +25,7 @@ import itertools
 import statistics
 import time
 
-from common import fmt, print_table, setup_django
+from common import booking_table, fmt, print_table
 from connector_vs_boto3 import START, Raw, ViaConnector
 
 from tests.engine import ENGINES
@@ -77,14 +77,7 @@ def cpu_per_call(library, operation, moments):
 
 
 def run(engine_name, repeat, rounds):
-    engine = ENGINES[engine_name]().start()
-    try:
-        setup_django(engine.url, f"bench{int(time.time())}_")
-        from booking.models import Booking
-        from dynamodb.connector import Connector
-
-        Connector(Booking).create_table()
-        table = Connector(Booking).schema.table_name
+    with booking_table(engine_name) as table:
         libraries = [
             RawOn(table, 1, "boto3"),
             RawOn(table, 2, "lean"),
@@ -99,8 +92,6 @@ def run(engine_name, repeat, rounds):
                 for library in libraries:
                     cpu = cpu_per_call(library, operation, chunk)
                     results.setdefault((operation, library.name), []).append(cpu)
-    finally:
-        engine.stop()
     names = [library.name for library in libraries]
     rows = []
     for operation in OPERATIONS:

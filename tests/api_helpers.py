@@ -1,5 +1,7 @@
 """Plain helpers shared by the API tests: the routes' URLs and an authenticated client."""
 
+import time
+
 from rest_framework.test import APIClient
 
 BOOKINGS = "/api/dynamo/booking/"
@@ -19,3 +21,10 @@ def client_for(user):
     api_client = APIClient()
     api_client.force_authenticate(user)
     return api_client
+
+
+def timed(send, *args, **kwargs):
+    """(what ``send(*args, **kwargs)`` returns, the seconds it took)."""
+    started = time.monotonic()
+    response = send(*args, **kwargs)
+    return response, time.monotonic() - started

@@ -42,7 +42,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _die_with_parent():
+def die_with_parent():
     """Linux: the engine gets SIGTERM when the test process dies, even killed or interrupted."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -75,7 +75,7 @@ class EngineServer:
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
                 env=self.environment(),
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:

@@ -4,8 +4,6 @@ Faults are real or injected below the connector: the engine process is
 stopped, or botocore's Stubber answers for the engine.
 """
 
-import time
-
 import pytest
 from botocore.stub import Stubber
 
@@ -13,7 +11,7 @@ from booking.models import Booking
 from dynamodb import client
 from dynamodb.connector import Connector
 from dynamodb.tables import dynamo_models
-from tests.api_helpers import BOOKINGS, booking_url
+from tests.api_helpers import BOOKINGS, booking_url, timed
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +21,6 @@ QUICK = 5.0  # seconds
 @pytest.fixture
 def booking(ada):
     return Connector(Booking).insert(Booking(user=ada, name="Dinner", address="1 Main St"))
-
-
-def timed(send, *args, **kwargs):
-    started = time.monotonic()
-    response = send(*args, **kwargs)
-    return response, time.monotonic() - started
 
 
 def assert_unavailable(response, elapsed, engine_url=None):

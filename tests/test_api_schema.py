@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
-from tests.api_helpers import BOOKINGS, EVERY, booking_url
+from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -94,14 +94,12 @@ def test_detail_operations_take_no_list_parameters(schema):
 
 
 def test_the_schema_is_served(ada):
-    api_client = APIClient()
-    api_client.force_authenticate(ada)
-    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    response = client_for(ada).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert BOOKINGS in response.json()["paths"]
 
 
-def test_the_docs_page_loads_every_asset_locally(ada):
+def test_the_docs_page_loads_every_asset_locally():
     api_client = APIClient()
     page = api_client.get("/api/docs/")
     assert page.status_code == 200

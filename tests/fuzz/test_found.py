@@ -1,27 +1,13 @@
 """What fuzzing the API found, pinned as plain tests (they run without the fuzz marker)."""
 
 import pytest
-from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
+from tests.api_helpers import BOOKINGS
 
 pytestmark = pytest.mark.django_db
-
-BOOKINGS = "/api/dynamo/booking/"
-
-
-@pytest.fixture
-def ada():
-    return User.objects.create_user("ada")
-
-
-@pytest.fixture
-def api(ada):
-    client = APIClient()
-    client.force_authenticate(ada)
-    return client
 
 
 TAGS_THAT_ARE_NOT_VERSIONS = [
@@ -35,17 +21,17 @@ TAGS_THAT_ARE_NOT_VERSIONS = [
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
-def test_an_if_match_that_is_not_an_ascii_version_is_a_400(ada, api, method):
+def test_an_if_match_that_is_not_an_ascii_version_is_a_400(ada, ada_client, method):
     booking = Connector(Booking).insert(Booking(user=ada, name="Dinner", address="1 Main St"))
     body = {"name": "Lunch", "address": "2 Main St"}
     for tag in TAGS_THAT_ARE_NOT_VERSIONS:
-        response = getattr(api, method)(
+        response = getattr(ada_client, method)(
             f"{BOOKINGS}{booking.id}/", body, format="json", HTTP_IF_MATCH=tag
         )
         assert response.status_code == 400, (tag[:10], response.content)
         assert "If-Match" in response.json()["detail"]
-    current = api.get(f"{BOOKINGS}{booking.id}/")["ETag"]
-    assert getattr(api, method)(
+    current = ada_client.get(f"{BOOKINGS}{booking.id}/")["ETag"]
+    assert getattr(ada_client, method)(
         f"{BOOKINGS}{booking.id}/", body, format="json", HTTP_IF_MATCH=current
     ).status_code in (200, 204)
 
@@ -58,15 +44,15 @@ def test_an_if_match_that_is_not_an_ascii_version_is_a_400(ada, api, method):
         {"date_at__gte": "0001-01-01T00:00:00Z", "date_at__lt": "0001-01-01T00:00:00Z"},
     ],
 )
-def test_an_exclusive_bound_at_the_end_of_the_datetimes_is_a_400(api, query):
+def test_an_exclusive_bound_at_the_end_of_the_datetimes_is_a_400(ada_client, query):
     """gt the largest datetime (lt the smallest) used to overflow into a 500."""
-    response = api.get(BOOKINGS, query)
+    response = ada_client.get(BOOKINGS, query)
     assert response.status_code == 400, response.content
     assert set(response.json()) <= set(query)
 
 
-def test_a_url_no_api_route_matches_is_a_json_404(api):
-    response = api.get(f"{BOOKINGS}not-an-id/")
+def test_a_url_no_api_route_matches_is_a_json_404(ada_client):
+    response = ada_client.get(f"{BOOKINGS}not-an-id/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}

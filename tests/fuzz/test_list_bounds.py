@@ -16,11 +16,11 @@ from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
+from tests.api_helpers import BOOKINGS
 from tests.fuzz.conftest import CASES, SEED, max_examples
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
-BOOKINGS = "/api/dynamo/booking/"
 UTC = datetime.UTC
 MOMENTS = [
     datetime.datetime.min.replace(tzinfo=UTC),

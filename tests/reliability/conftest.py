@@ -15,13 +15,11 @@ Teardown stops every process and checks that none is left.
 """
 
 import contextlib
-import ctypes
 import dataclasses
 import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -34,7 +32,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.engine import MotoServer, free_port
+from tests.api_helpers import BOOKINGS
+from tests.engine import MotoServer, die_with_parent, free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -64,12 +63,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.reliability)
-
-
-def _die_with_parent():
-    """Linux: the process gets SIGTERM when the test process dies, even killed."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def alive(pid):
@@ -205,6 +198,17 @@ class Api:
     def delete(self, path, **kwargs):
         return self.request("DELETE", path, **kwargs)
 
+    def listed(self, query=""):
+        """Every booking of the listing ``query`` selects, through every page."""
+        found, url = [], f"{BOOKINGS}?page_size=100{query}"
+        while url:
+            page = self.get(url)
+            assert page.status == 200, page.body
+            found += page.json()["results"]
+            url = page.json()["next"]
+            url = url and url[url.index(BOOKINGS) :]
+        return found
+
 
 # The service
 
@@ -285,7 +289,7 @@ class Service:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         finally:
             log.close()

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-BOOKINGS = "/api/dynamo/booking/"
+from tests.api_helpers import BOOKINGS
+
 EVERY = "/api/test/everyfield/"
 WRITERS = 8
 CYCLES = 25

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-BOOKINGS = "/api/dynamo/booking/"
+from tests.api_helpers import BOOKINGS
+
 QUICK = 5.0  # seconds
 BODY = {"name": "Dinner", "address": "1 Main St"}
 

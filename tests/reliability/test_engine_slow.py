@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.api_helpers import BOOKINGS
 from tests.reliability.conftest import Stacks
 from tests.reliability.proxy import DelayingProxy
 
-BOOKINGS = "/api/dynamo/booking/"
 TABLE = b"BookingUserByDateAt"
 KEYS = b"DynamoIdempotencyKeys"
 READ_TIMEOUT = 1.0
@@ -87,14 +87,7 @@ def assert_unavailable(reply, what):
 
 def named(api, name):
     """The user's bookings called ``name`` (every page)."""
-    found, url = [], f"{BOOKINGS}?page_size=100&name={name}"
-    while url:
-        page = api.get(url)
-        assert page.status == 200, page.body
-        found += page.json()["results"]
-        url = page.json()["next"]
-        url = url and url[url.index(BOOKINGS) :]
-    return found
+    return api.listed(f"&name={name}")
 
 
 def create_with_retries(api, body, key):

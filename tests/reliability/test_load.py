@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.api_helpers import BOOKINGS
 from tests.reliability.conftest import LOAD_USERS
 
-BOOKINGS = "/api/dynamo/booking/"
 SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("RELIABILITY_LOAD_CLIENTS", "16"))
 MAX_REQUESTS = 200  # per client and second of the run: a bound, far above what 2 workers serve
@@ -139,18 +139,6 @@ class Client:
         return len(self.live) + len(self.deleted)
 
 
-def partition(api):
-    """Every booking of the api's user, through every page of the listing."""
-    found, url = [], f"{BOOKINGS}?page_size=100"
-    while url:
-        page = api.get(url)
-        assert page.status == 200, page.body
-        found += page.json()["results"]
-        url = page.json()["next"]
-        url = url and url[url.index(BOOKINGS) :]
-    return found
-
-
 def test_a_bounded_load_run_answers_no_5xx_and_loses_no_acknowledged_write(site, figures):
     service = site.service
     workers = service.worker_pids()
@@ -177,7 +165,7 @@ def test_a_bounded_load_run_answers_no_5xx_and_loses_no_acknowledged_write(site,
             if u == user
             for b, body in c.live.items()
         }
-        listed = partition(site.api(user))
+        listed = site.api(user).listed()
         assert {booking["id"]: booking for booking in listed} == expected
         assert len(listed) == len(expected)
         partitions += len(listed)

@@ -13,10 +13,9 @@ from rest_framework.test import APIClient
 from booking.models import Booking
 from dynamodb.connector import Connector
 from dynamodb.exceptions import ItemAlreadyExists
+from tests.api_helpers import BOOKINGS
 from tests.reliability.wire import Wire
 from tests.testapp.models import Note
-
-BOOKINGS = "/api/dynamo/booking/"
 
 
 @pytest.fixture(params=["boto3", "lean"])
