@@ -12,6 +12,8 @@ SERVICES=(dynamodb django)
 
 die() { echo "manage.sh: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }
+# The SHA-256 of standard input in hex (install stamps), with the virtual environment's Python.
+sha256_of_stdin() { "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
 # --- environment ---------------------------------------------------------------
 
@@ -34,7 +36,7 @@ ensure_venv() {
     local name stamp wanted
     name="$(basename "$requirements")"
     stamp="$VENV/.installed-$name.sha256"
-    wanted="$(cat "$ROOT"/requirements*.txt | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+    wanted="$(cat "$ROOT"/requirements*.txt | sha256_of_stdin)"
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
         say "Installing $name into $VENV"
         "$PY" -m pip install --quiet --disable-pip-version-check -r "$requirements" \
@@ -285,9 +287,9 @@ cmd_run() {
     elif local_running && [[ "$(http_status "http://127.0.0.1:$DJANGO_PORT/ready/")" == 200 ]]; then
         echo "Already running."
     else
-        local_up
+        local_up  # waits until the service is ready
     fi
-    wait_until_ready
+    [[ "$MODE" != docker ]] || wait_until_ready  # compose --wait checks /health/ only
     print_welcome
 }
 
@@ -359,8 +361,7 @@ ensure_dynalite() {
     command -v node >/dev/null || die "the dynalite engine needs Node.js 20+ and npm: node is not on PATH."
     node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
         || die "the dynalite engine needs Node.js 20 or later, found $(node --version)."
-    wanted="$(cat "$source/package.json" "$source/package-lock.json" \
-        | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+    wanted="$(cat "$source/package.json" "$source/package-lock.json" | sha256_of_stdin)"
     if [[ ! -f "$cli" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
         command -v npm >/dev/null || die "the dynalite engine needs npm: npm is not on PATH."
         say "Installing dynalite into $target (npm ci)"
