@@ -30,7 +30,7 @@ import time
 import urllib3
 from common import fmt, print_table
 
-from dynamodb.transport import LeanClient
+from dynamodb.wire.transport import LeanClient
 from tests.engine import ENGINES
 
 TABLE = "transport_floor"

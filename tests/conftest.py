@@ -21,9 +21,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 
-from dynamodb import client, ids
 from dynamodb.connector import Connector
-from dynamodb.tables import dynamo_models
+from dynamodb.storage import ids
+from dynamodb.storage.tables import dynamo_models
+from dynamodb.wire import client
 from tests.api_helpers import client_for
 from tests.engine import CAPABILITIES, selected_engine_class
 

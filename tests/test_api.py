@@ -11,9 +11,9 @@ import decimal
 import pytest
 
 from booking.models import Booking
-from dynamodb import client
 from dynamodb.connector import Connector
-from dynamodb.viewsets import KEY_IMMUTABLE
+from dynamodb.rest.viewsets import KEY_IMMUTABLE
+from dynamodb.wire import client
 from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for, every_url
 from tests.testapp.models import EveryField, Owner
 

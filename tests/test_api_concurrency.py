@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from booking.models import Booking
-from dynamodb import client
 from dynamodb.connector import Connector
-from dynamodb.marshalling import serialize
+from dynamodb.wire import client
+from dynamodb.wire.marshalling import serialize
 from tests.api_helpers import BOOKINGS, booking_url, client_for
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ import pytest
 from botocore.stub import Stubber
 
 from booking.models import Booking
-from dynamodb import client
 from dynamodb.connector import Connector
-from dynamodb.tables import dynamo_models
+from dynamodb.storage.tables import dynamo_models
+from dynamodb.wire import client
 from tests.api_helpers import BOOKINGS, booking_url, timed
 
 pytestmark = pytest.mark.django_db

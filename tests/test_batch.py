@@ -17,7 +17,6 @@ import pytest
 from botocore.stub import Stubber
 
 from booking.models import Booking
-from dynamodb import batch, client, ids
 from dynamodb.connector import Connector
 from dynamodb.exceptions import (
     BatchGetFailed,
@@ -26,6 +25,8 @@ from dynamodb.exceptions import (
     InvalidBatchItem,
     ValidationError,
 )
+from dynamodb.storage import ids, items
+from dynamodb.wire import client
 from tests.testapp.models import Device, EveryField, Note, Owner
 
 BASE = datetime.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=datetime.UTC)
@@ -401,5 +402,5 @@ def test_batch_delete_names_the_items_it_could_not_delete(fast_retries):
             )
         with pytest.raises(BatchWriteFailed) as raised:
             connector.batch_delete(keys)
-    assert raised.value.failed_keys == [batch.key_tuple_list(connector.schema, keys[1])]
+    assert raised.value.failed_keys == [items.key_list_of(connector.schema, keys[1])]
     assert "not deleted" in str(raised.value)

@@ -20,7 +20,8 @@ from django.test.utils import isolate_apps
 from dynamodb.checks import check_settings
 from dynamodb.connector import Connector
 from dynamodb.models import DynamoCompatibleModel, GlobalIndex, LocalIndex
-from dynamodb.schema import declaration_errors, is_dynamo_model
+from dynamodb.storage.declarations import declaration_errors
+from dynamodb.storage.schema import is_dynamo_model
 
 APP = "tests.testapp"
 

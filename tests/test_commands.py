@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from booking.models import Booking
-from dynamodb import client, ids
 from dynamodb.connector import Connector
 from dynamodb.exceptions import TableSchemaMismatch
 from dynamodb.models import IdempotencyKey
+from dynamodb.storage import ids
+from dynamodb.wire import client
 from tests.engine import free_port
 from tests.testapp.models import Device, EveryField, Note, Pledge
 

@@ -8,7 +8,6 @@ import pytest
 from botocore.stub import Stubber
 
 from booking.models import Booking
-from dynamodb import client
 from dynamodb.connector import Connector
 from dynamodb.exceptions import (
     ItemAlreadyExists,
@@ -16,6 +15,7 @@ from dynamodb.exceptions import (
     ValidationError,
     VersionConflict,
 )
+from dynamodb.wire import client
 from tests.testapp.models import EveryField, Note, Owner
 
 BASE = datetime.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=datetime.UTC)

@@ -18,9 +18,9 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.utils import timezone
 
-from dynamodb import ids
-from dynamodb.client import get_client
 from dynamodb.connector import Connector
+from dynamodb.storage import ids
+from dynamodb.wire.client import get_client
 from tests.testapp.models import EveryField, Owner
 
 pytestmark = pytest.mark.django_db

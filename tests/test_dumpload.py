@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from booking.models import Booking
-from dynamodb import client, jsonlines
 from dynamodb.connector import Connector
+from dynamodb.storage import jsonlines
+from dynamodb.wire import client
 from tests.testapp.models import Device, EveryField, Note, Owner
 
 BASE = datetime.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=datetime.UTC)

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from dynamodb import client, exceptions
-from dynamodb.client import get_client
+from dynamodb import exceptions
 from dynamodb.connector import Connector
-from dynamodb.marshalling import deserialize
+from dynamodb.wire import client
+from dynamodb.wire.client import get_client
+from dynamodb.wire.marshalling import deserialize
 from tests.engine import ENGINE_VARIABLE, ENGINES, selected_engine_class
 from tests.testapp.models import Device, EveryField, Note, Owner
 

@@ -8,9 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from booking.models import Booking
-from dynamodb import client, ids
 from dynamodb.connector import Connector
 from dynamodb.exceptions import DynamoError, ValidationError
+from dynamodb.storage import ids
+from dynamodb.storage.steps import run
+from dynamodb.wire import client
 from tests.testapp.models import Device, Note
 
 BASE = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
@@ -76,7 +78,7 @@ def test_small_blocks_under_contention(settings):
     table = Connector(Note).schema.table_name
 
     def allocate(n):
-        return [value for _ in range(25) for value in ids.allocate_ids(table, count=n)]
+        return [value for _ in range(25) for value in run(ids.allocate(table, count=n))]
 
     with ThreadPoolExecutor(THREADS) as pool:
         allocated = [value for values in pool.map(allocate, [1, 2, 5, 7]) for value in values]
@@ -88,12 +90,12 @@ def test_small_blocks_under_contention(settings):
 
 def test_another_process_never_reuses_ids():
     table = Connector(Note).schema.table_name
-    here = ids.allocate_ids(table, count=5)
+    here = run(ids.allocate(table, count=5))
     # A new process starts without blocks: it reserves its own.
     ids.forget_blocks()
-    there = ids.allocate_ids(table, count=5)
+    there = run(ids.allocate(table, count=5))
     ids.forget_blocks()
-    again = ids.allocate_ids(table, count=150)
+    again = run(ids.allocate(table, count=150))
     assert len(set(here) | set(there) | set(again)) == 160
     assert here == list(range(here[0], here[0] + 5))
     assert again == list(range(again[0], again[0] + 150))

@@ -6,7 +6,7 @@ import pytest
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from django.utils.safestring import mark_safe
 
-from dynamodb import marshalling
+from dynamodb.wire import marshalling
 
 VALUES = [
     "",

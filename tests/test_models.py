@@ -8,15 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Booking
-from dynamodb import client
 from dynamodb.connector import Connector
-from dynamodb.exceptions import (
-    ItemAlreadyExists,
-    ItemNotFound,
-    UnsupportedOperation,
-    VersionConflict,
-)
+from dynamodb.exceptions import ItemAlreadyExists, ItemNotFound, VersionConflict
 from dynamodb.exceptions import ValidationError as DynamoValidationError
+from dynamodb.wire import client
 from tests.testapp.models import EveryField, Note, Owner
 
 BASE = datetime.datetime(2024, 3, 1, 8, 0, 0, 250000, tzinfo=datetime.UTC)
@@ -172,35 +167,6 @@ def test_versioned_model_save_and_delete():
         stale.delete()
     item.delete()
     assert Connector(EveryField).count() == 0
-
-
-QUERYSET_OPERATIONS = {
-    "all": lambda: Booking.objects.all(),
-    "filter": lambda: Booking.objects.filter(name="x"),
-    "get": lambda: Booking.objects.get(pk=1),
-    "count": lambda: Booking.objects.count(),
-    "create": lambda: Booking.objects.create(name="x", address="y", user_id=1),
-    "first": lambda: Booking.objects.first(),
-    "exists": lambda: Booking.objects.exists(),
-    "exclude": lambda: Booking.objects.exclude(name="x"),
-    "order_by": lambda: Booking.objects.order_by("date_at"),
-    "bulk_create": lambda: Booking.objects.bulk_create([Booking(name="x")]),
-    "get_or_create": lambda: Booking.objects.get_or_create(name="x"),
-    "iterate": lambda: list(Booking.objects.iterator()),
-}
-
-
-def test_queryset_operations_name_the_connector():
-    # No django_db mark: these must fail before any SQL could be attempted.
-    assert Booking.objects is not None
-    assert Booking.objects.model is Booking
-    for name, operation in QUERYSET_OPERATIONS.items():
-        with pytest.raises(UnsupportedOperation) as raised:
-            operation()
-        assert "Connector" in str(raised.value), name
-        assert "DynamoDB" in str(raised.value), name
-    with pytest.raises(NotImplementedError):
-        Note.objects.all()
 
 
 @pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.db.models import ProtectedError
 from django.db.transaction import TransactionManagementError
 
 from booking.models import Booking
-from dynamodb import client
 from dynamodb.connector import Connector
 from dynamodb.exceptions import DynamoError
+from dynamodb.wire import client
 from tests.testapp.models import EveryField, Owner, Pledge
 
 BASE = datetime.datetime(2024, 6, 1, 12, 0, tzinfo=datetime.UTC)

@@ -31,10 +31,11 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from booking.models import Booking
-from dynamodb import client, exceptions
+from dynamodb import exceptions
 from dynamodb.checks import check_settings
 from dynamodb.connector import Connector
-from dynamodb.transport import LeanClient
+from dynamodb.wire import client
+from dynamodb.wire.transport import LeanClient
 from tests.engine import free_port
 from tests.testapp.models import EveryField, Note, Owner
 

@@ -16,9 +16,9 @@ from django.db import models
 from django.test.utils import isolate_apps
 
 from dynamodb import exceptions
-from dynamodb.client import get_client
 from dynamodb.connector import Connector
 from dynamodb.models import DynamoCompatibleModel
+from dynamodb.wire.client import get_client
 from tests.testapp.models import EveryField, Note, Owner, Pledge
 
 pytestmark = pytest.mark.django_db

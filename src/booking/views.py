@@ -7,7 +7,6 @@ from .serializers import BookingSerializer
 class DynamoBooking(DynamoViewset):
     """A user's bookings; staff see and manage everyone's."""
 
-    queryset = None
-    model_class = Booking
+    queryset = Booking.objects.all()
     serializer_class = BookingSerializer
     filter_fields = {"name": ["exact", "startswith"]}

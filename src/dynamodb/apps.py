@@ -7,11 +7,12 @@ class DynamoDBConfig(AppConfig):
     verbose_name = "DynamoDB"
 
     def ready(self):
-        from . import checks, relations, tables  # noqa: F401  (checks registers on import)
+        from . import checks  # noqa: F401  (registers the settings checks)
+        from .storage import relations, tables
 
         relations.connect()
         if apps.is_installed("drf_spectacular"):
-            from . import openapi  # noqa: F401  (registers the schema extension)
+            from .rest import openapi  # noqa: F401  (registers the schema extension)
         post_migrate.connect(
             tables.create_after_migrate, dispatch_uid="dynamodb.tables.create_after_migrate"
         )

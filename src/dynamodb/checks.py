@@ -15,7 +15,7 @@ POSITIVE_INTEGERS = ("MAX_ATTEMPTS", "WAITER_MAX_ATTEMPTS", "ID_BLOCK_SIZE", "ID
 
 def model_errors(model):
     """Django check messages for a DynamoDB model's declaration."""
-    from .schema import declaration_errors
+    from .storage.declarations import declaration_errors
 
     return [
         checks.Error(message, hint=hint, obj=model, id=check_id)
@@ -27,7 +27,7 @@ def model_errors(model):
 def check_settings(app_configs=None, **kwargs):
     errors = []
     for name in POSITIVE_NUMBERS:
-        value = getattr(conf, name)
+        value = conf.raw(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             errors.append(
                 checks.Error(
@@ -37,7 +37,7 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     for name in POSITIVE_INTEGERS:
-        value = getattr(conf, name)
+        value = conf.raw(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             errors.append(
                 checks.Error(
@@ -47,18 +47,18 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     for name in ("TABLE_PREFIX", "REGION", "ID_COUNTER_TABLE"):
-        if not isinstance(getattr(conf, name), str):
+        if not isinstance(conf.raw(name), str):
             errors.append(
                 checks.Error(
-                    f"DYNAMODB_{name} is {getattr(conf, name)!r}.",
+                    f"DYNAMODB_{name} is {conf.raw(name)!r}.",
                     hint="Set it to a string.",
                     id="dynamodb.E102",
                 )
             )
-    if conf.TRANSPORT not in TRANSPORTS:
+    if conf.raw("TRANSPORT") not in TRANSPORTS:
         errors.append(
             checks.Error(
-                f"DYNAMODB_TRANSPORT is {conf.TRANSPORT!r}.",
+                f"DYNAMODB_TRANSPORT is {conf.raw('TRANSPORT')!r}.",
                 hint=f"Set it to one of {', '.join(map(repr, TRANSPORTS))}.",
                 id="dynamodb.E103",
             )

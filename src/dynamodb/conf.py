@@ -1,10 +1,16 @@
 """The one place where the dynamodb app reads Django settings, with their defaults.
 
-Read at call time (not import time) so that `override_settings` in tests and a
-per-test table prefix take effect immediately.
+``conf.READ_TIMEOUT`` reads ``DYNAMODB_READ_TIMEOUT`` once, casts it once and
+keeps it as a plain attribute, so the hot path pays an attribute lookup.
+Django's ``setting_changed`` signal (``override_settings``, pytest-django's
+``settings`` fixture) drops the cache, as DRF's ``api_settings`` does; code
+that assigns to ``django.conf.settings`` directly calls ``conf.reload()``.
+Caches built from settings (the per-thread clients) compare ``conf.generation``.
 """
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 DEFAULTS = {
     # Endpoint of a DynamoDB-compatible engine; None means AWS DynamoDB itself.
@@ -19,8 +25,8 @@ DEFAULTS = {
     "DYNAMODB_MAX_ATTEMPTS": 3,
     # How requests are sent: "lean" (GetItem, PutItem, UpdateItem, DeleteItem,
     # Query, Scan and the batch calls signed by botocore but sent without its
-    # per-call pipeline, for well under half its client CPU; see transport.py) or
-    # "boto3" (botocore's client for everything).
+    # per-call pipeline, for well under half its client CPU; see wire/transport.py)
+    # or "boto3" (botocore's client for everything).
     "DYNAMODB_TRANSPORT": "lean",
     # Seconds between DescribeTable polls while waiting for a table to be ACTIVE.
     "DYNAMODB_WAITER_DELAY": 0.2,
@@ -50,15 +56,62 @@ DEFAULTS = {
 # The values of DYNAMODB_TRANSPORT.
 TRANSPORTS = ("boto3", "lean")
 
+# How each numeric setting is cast when it is read (the system checks report bad values).
+CASTS = {
+    "CONNECT_TIMEOUT": float,
+    "READ_TIMEOUT": float,
+    "WAITER_DELAY": float,
+    "BATCH_BACKOFF_BASE": float,
+    "BATCH_BACKOFF_MAX": float,
+    "MAX_ATTEMPTS": int,
+    "WAITER_MAX_ATTEMPTS": int,
+    "ID_BLOCK_SIZE": int,
+    "ID_CACHE_SIZE": int,
+    "IDEMPOTENCY_TTL": int,
+    "IDEMPOTENCY_LEASE": float,
+    "BATCH_MAX_ATTEMPTS": int,
+}
+
 
 class Settings:
-    """Attribute access to the DYNAMODB_* settings, falling back to DEFAULTS."""
+    """Attribute access to the DYNAMODB_* settings: read, cast and cached on first use."""
 
-    def __getattr__(self, name):
+    def __init__(self):
+        self.generation = 0
+
+    def raw(self, name):
+        """The setting as configured, uncast and uncached (for the system checks)."""
         setting = f"DYNAMODB_{name}"
         if setting not in DEFAULTS:
             raise AttributeError(f"Unknown dynamodb setting: {setting}")
         return getattr(django_settings, setting, DEFAULTS[setting])
 
+    def __getattr__(self, name):
+        value = self.raw(name)
+        cast = CASTS.get(name)
+        if cast is not None:
+            try:
+                value = cast(value)
+            except (TypeError, ValueError) as error:
+                raise ImproperlyConfigured(
+                    f"DYNAMODB_{name} is {value!r}: {error}. Run `manage.py check`."
+                ) from error
+        setattr(self, name, value)
+        return value
+
+    def reload(self):
+        """Forget every cached value (settings changed); caches built on them rebuild."""
+        generation = self.generation + 1
+        self.__dict__.clear()
+        self.generation = generation
+
 
 conf = Settings()
+
+
+def _reload_on_change(*, setting, **kwargs):
+    if setting.startswith("DYNAMODB_"):
+        conf.reload()
+
+
+setting_changed.connect(_reload_on_change, dispatch_uid="dynamodb.conf.reload")

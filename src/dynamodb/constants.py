@@ -1,7 +1,7 @@
-"""DynamoDB attribute types and limits, and the Django field -> DynamoDB type table.
+"""DynamoDB attribute types and limits.
 
-The table is keyed by ``Field.get_internal_type()`` so subclasses of built-in
-fields (EmailField, SlugField, URLField, ImageField, ...) map like their base.
+How each Django field type is stored is the codec registry's
+(``dynamodb.storage.codecs.CODECS``): one row per field type.
 """
 
 STRING = "S"
@@ -13,42 +13,6 @@ NATIVE = "JSON"
 
 # Types DynamoDB accepts for a table or index key attribute.
 KEY_TYPES = frozenset({STRING, NUMBER, BINARY})
-
-FIELD_TYPES = {
-    "AutoField": NUMBER,
-    "BigAutoField": NUMBER,
-    "SmallAutoField": NUMBER,
-    "IntegerField": NUMBER,
-    "BigIntegerField": NUMBER,
-    "SmallIntegerField": NUMBER,
-    "PositiveIntegerField": NUMBER,
-    "PositiveBigIntegerField": NUMBER,
-    "PositiveSmallIntegerField": NUMBER,
-    "FloatField": NUMBER,
-    "DecimalField": NUMBER,
-    # UTC epoch seconds as an exact decimal with microseconds: sortable, and
-    # usable as a TTL attribute.
-    "DateTimeField": NUMBER,
-    # Microseconds, an exact integer (as Django stores it in SQL).
-    "DurationField": NUMBER,
-    # ISO 8601 strings, which sort chronologically.
-    "DateField": STRING,
-    "TimeField": STRING,
-    "CharField": STRING,
-    "TextField": STRING,
-    "SlugField": STRING,
-    "EmailField": STRING,
-    "URLField": STRING,
-    "FilePathField": STRING,
-    "FileField": STRING,
-    "GenericIPAddressField": STRING,
-    "IPAddressField": STRING,
-    "UUIDField": STRING,
-    "BinaryField": BINARY,
-    "BooleanField": BOOLEAN,
-    "NullBooleanField": BOOLEAN,
-    "JSONField": NATIVE,
-}
 
 # Field types that hold relations; they take the type of the target's primary key.
 RELATION_TYPES = frozenset({"ForeignKey", "OneToOneField"})

@@ -58,6 +58,19 @@ class ItemAlreadyExists(DynamoError):
     """An insert found an item with the same key: nothing was overwritten."""
 
 
+class BulkCreateConflict(ItemAlreadyExists):
+    """Some instances of a ``bulk_create`` had the key of an existing item.
+
+    Nothing was overwritten: ``existing`` holds those instances (unsaved),
+    ``written`` the ones that were stored.
+    """
+
+    def __init__(self, message, existing, written):
+        super().__init__(message)
+        self.existing = existing
+        self.written = written
+
+
 class VersionConflict(DynamoError):
     """The item's version moved since it was read (optimistic locking)."""
 
@@ -95,7 +108,7 @@ class EngineRejected(DynamoError):
 
 
 class UnsupportedOperation(DynamoError, NotImplementedError):
-    """A Django ORM operation was used on a model that lives in DynamoDB."""
+    """A Django ORM operation DynamoDB cannot do; the message says what to do instead."""
 
 
 class InvalidBatchItem(ValidationError):

@@ -7,47 +7,27 @@
         ...
 
 The model keeps Django's fields, validation, forms and serializers; its data
-goes to DynamoDB through ``dynamodb.connector.Connector``. ``save()`` and
-``delete()`` write through the Connector; ``Model.objects`` refuses queryset
-operations with an error naming the Connector.
+lives in DynamoDB. ``Model.objects`` is a DynamoQuerySet manager
+(``Booking.objects.filter(user=u, date_at__gte=t)``); ``save()`` and
+``delete()`` write to DynamoDB and send Django's signals.
 """
 
+from collections import Counter
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from .checks import model_errors
-from .connector import Connector
-from .exceptions import UnsupportedOperation
-from .schema import GlobalIndex, LocalIndex, schema_for
+from .query.manager import DynamoInternalManager, DynamoManager
+from .query.queryset import DynamoQuerySet
+from .storage import writes
+from .storage.connector import Connector
+from .storage.schema import GlobalIndex, LocalIndex, schema_for
+from .storage.steps import run
 
-__all__ = ["DynamoCompatibleModel", "GlobalIndex", "LocalIndex"]
-
-
-class DynamoManager(models.Manager):
-    """The default manager: using the ORM on a DynamoDB model is an error that says what to use.
-
-    Accessing the manager is allowed (Django's internals do); building a
-    queryset from it is not.
-    """
-
-    def get_queryset(self):
-        raise UnsupportedOperation(
-            f"{self.model._meta.label} is stored in DynamoDB, not in the SQL database: "
-            f"use dynamodb.connector.Connector({self.model.__name__}) "
-            "(get, select, all, insert, update, delete, get_by_id, count)."
-        )
-
-
-class DynamoInternalManager(models.Manager):
-    """The base manager Django's internals use: it sees no SQL rows.
-
-    The deletion collector looks for rows related to a deleted object through
-    ``_base_manager``; there are none in SQL, and the Connector applies the
-    relation's ``on_delete`` in DynamoDB instead (see ``dynamodb.relations``).
-    """
-
-    def get_queryset(self):
-        return super().get_queryset().none()
+__all__ = ["DynamoCompatibleModel", "DynamoManager", "DynamoQuerySet", "GlobalIndex", "LocalIndex"]
 
 
 class DynamoCompatibleModel(models.Model):
@@ -122,7 +102,7 @@ class DynamoCompatibleModel(models.Model):
         pre_save and post_save signals, as a SQL model's save() does.
         """
         model = type(self)
-        connector = Connector(model)
+        schema = schema_for(model)
         if update_fields is not None:
             if not update_fields:
                 return  # as Django: an empty update_fields skips the save
@@ -134,11 +114,11 @@ class DynamoCompatibleModel(models.Model):
             sender=model, instance=self, raw=False, using=None, update_fields=update_fields
         )
         if update_fields is not None:
-            connector.update(self, fields=sorted(update_fields))
+            run(writes.update_fields(schema, self, sorted(update_fields)))
         elif created:
-            connector.insert(self)
+            run(writes.insert(schema, self))
         else:
-            connector.update(self)
+            run(writes.replace(schema, self))
         post_save.send(
             sender=model,
             instance=self,
@@ -154,14 +134,19 @@ class DynamoCompatibleModel(models.Model):
         """Delete the item (conditioned on its version where the model has one).
 
         Sends Django's pre_delete/post_delete signals, so relations pointing
-        to this model apply their on_delete.
+        to this model apply their on_delete; returns Django's counts, theirs
+        included.
         """
         model = type(self)
-        connector = Connector(model)
         pre_delete.send(sender=model, instance=self, using=None, origin=self)
-        connector.delete(self)
-        post_delete.send(sender=model, instance=self, using=None, origin=self)
-        return 1, {self._meta.label: 1}
+        run(writes.delete(schema_for(model), self))
+        counts = Counter({self._meta.label: 1})
+        for _receiver, response in post_delete.send(
+            sender=model, instance=self, using=None, origin=self
+        ):
+            if isinstance(response, dict):
+                counts.update(response)
+        return sum(counts.values()), dict(counts)
 
     delete.alters_data = True
 
@@ -175,12 +160,7 @@ class DynamoCompatibleModel(models.Model):
 
     def get_key_list(self):
         """This instance's key as a key tuple list, e.g. ``[("user", 3), ("date_at", dt)]``."""
-        schema = schema_for(type(self))
-        return [
-            (converter.name, getattr(self, converter.attname))
-            for converter in (schema.table.partition, schema.table.sort)
-            if converter is not None
-        ]
+        return schema_for(type(self)).key_list(self)
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         """Reload fields from DynamoDB (also how deferred fields are loaded)."""
@@ -193,7 +173,27 @@ class DynamoCompatibleModel(models.Model):
             setattr(self, attname, getattr(stored, attname))
 
     def validate_unique(self, exclude=None):
-        """No SQL uniqueness queries: DynamoDB's conditional insert enforces unique keys."""
+        """A new instance whose key an item already has is an error on its key fields.
+
+        One GetItem of the key (keys only), as forms' ``full_clean()`` run it;
+        the insert itself stays conditional, so a race still gets
+        ``ItemAlreadyExists`` rather than an overwrite.
+        """
+        if not self._state.adding:
+            return
+        schema = schema_for(type(self))
+        key_fields = [c for c in (schema.table.partition, schema.table.sort) if c is not None]
+        exclude = set(exclude or ())
+        if any(c.name in exclude or getattr(self, c.attname) is None for c in key_fields):
+            return
+        try:
+            found = type(self).objects.filter(**dict(self.get_key_list())).exists()
+        except DjangoValidationError:
+            return  # the key's own values are invalid: the field errors say so
+        if found:
+            names = tuple(c.name for c in key_fields)
+            field = names[0] if len(names) == 1 else NON_FIELD_ERRORS
+            raise DjangoValidationError({field: [self.unique_error_message(type(self), names)]})
 
     def validate_constraints(self, exclude=None):
         """Meta.constraints are SQL constraints; DynamoDB has none to check."""

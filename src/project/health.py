@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from dynamodb.health import ping_tables
+from dynamodb.storage.health import ping_tables
 
 logger = logging.getLogger(__name__)
 

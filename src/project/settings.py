@@ -136,7 +136,7 @@ REST_FRAMEWORK = {
         "user": env.str("DJANGO_THROTTLE_USER", default="6000/minute") or None,
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "dynamodb.handlers.exception_handler",
+    "EXCEPTION_HANDLER": "dynamodb.rest.errors.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from booking.models import Booking
 from dynamodb.connector import Connector
-from dynamodb.idempotency import HEADER as IDEMPOTENCY_HEADER
+from dynamodb.rest.idempotency import HEADER as IDEMPOTENCY_HEADER
 from tests.fuzz.conftest import CASES, SEED, coverage_phase, max_examples
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]

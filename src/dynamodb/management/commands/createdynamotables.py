@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dynamodb.connector import Connector
 from dynamodb.exceptions import DynamoError
-from dynamodb.tables import definitions, dynamo_model, dynamo_models
+from dynamodb.storage.tables import definitions, dynamo_model, dynamo_models
 
 
 class Command(BaseCommand):

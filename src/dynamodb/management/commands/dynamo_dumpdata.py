@@ -4,11 +4,11 @@ import contextlib
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dynamodb import jsonlines
 from dynamodb.connector import Connector
 from dynamodb.exceptions import DynamoError
 from dynamodb.management.progress import Progress
-from dynamodb.tables import dynamo_model
+from dynamodb.storage import jsonlines
+from dynamodb.storage.tables import dynamo_model
 
 PROGRESS_EVERY = 1000
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dynamodb import constants, items, jsonlines
+from dynamodb import constants
 from dynamodb.connector import Connector
 from dynamodb.exceptions import BatchWriteFailed, DynamoError, InvalidBatchItem, ValidationError
 from dynamodb.management.progress import Progress
-from dynamodb.tables import dynamo_model
+from dynamodb.storage import items, jsonlines
+from dynamodb.storage.tables import dynamo_model
 
 # Enough digits for any DynamoDB number (38) and a trailing zero dropped by normalize().
 NUMBER_CONTEXT = decimal.Context(prec=constants.MAX_NUMBER_DIGITS + 1)
@@ -57,7 +58,7 @@ class SeenKeys:
             earlier = self._note(kind, value, number)
             if earlier is not None:
                 if kind == "key":
-                    return f"its key ({items.describe_key(instance)})", earlier
+                    return f"its key ({items.describe_key(schema, instance)})", earlier
                 return f"its id ({schema.pk.name}={getattr(instance, schema.pk.attname)})", earlier
         return None
 

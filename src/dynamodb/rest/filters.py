@@ -2,21 +2,29 @@
 
     ?date_at__gte=2026-01-01T00:00:00Z&date_at__lt=2026-02-01T00:00:00Z&ordering=-date_at
 
-Sort-key conditions (on the table's sort key or a local index's) become the
-Query's key condition; filters on other fields, allowed only where the view
-declares them in ``filter_fields``, become a FilterExpression. Wrong
-parameters are a 400 naming the parameter, never silently ignored.
+A DRF filter backend over the viewset's DynamoQuerySet. Sort-key conditions
+(on the table's sort key or a local index's) become the Query's key
+condition; filters on other fields, allowed only where the view declares
+them in ``filter_fields``, become a FilterExpression; ``ordering`` orders by
+a sort key. A listing without a partition (staff, shared models) is an
+explicit ``.scan()``. Wrong parameters are a 400 naming the parameter, never
+silently ignored.
+
+It stays a hand-written backend rather than a django-filter FilterSet: the
+parameters it accepts follow the table's keys (which sort keys, which bounds
+combine into one key condition, which lookups a string key takes) and the
+OpenAPI schema documents exactly those. django-filter's DjangoFilterBackend
+works on a DynamoViewset too, for filters on other fields.
 """
 
-import datetime
-import decimal
-from dataclasses import dataclass, field
-
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import ValidationError
 
-from . import constants
-from .exceptions import ValidationError as DynamoValidationError
-from .lookups import FILTER_LOOKUPS, KEY_LOOKUPS, split_lookup
+from .. import constants
+from ..exceptions import ValidationError as DynamoValidationError
+from ..query.bounds import key_step
+from ..storage.codecs import CODECS
+from ..storage.expressions import FILTER_LOOKUPS, KEY_LOOKUPS, split_lookup
 
 ORDERING_PARAM = "ordering"
 LOWER_BOUNDS = ("gt", "gte")
@@ -27,28 +35,30 @@ BOUNDS_MESSAGE = (
 )
 
 
-@dataclass
-class Listing:
-    """What a list request asks for: one partition (or all), conditions, order."""
-
-    partition: object = None  # the partition key's value; None lists the whole table
-    conditions: list = field(default_factory=list)  # sort-key lookups
-    index: str | None = None
-    filters: list = field(default_factory=list)  # other fields' lookups
-    descending: bool = False
-
-    def fingerprint(self):
-        """What a cursor must have been issued for (it is signed with it)."""
-        return repr((self.partition, self.conditions, self.index, self.filters, self.descending))
-
-
 class DynamoFilterBackend:
-    """Reads a Listing from the request; documents its parameters in the OpenAPI schema."""
+    """Filters the viewset's QuerySet from the request; documents its parameters (OpenAPI)."""
 
-    def listing(self, request, view, partition):
-        schema = view.get_connector().schema
+    def filter_queryset(self, request, queryset, view):
+        schema = queryset.query.schema
+        partition = view.get_partition()
+        conditions, index, filters = self.conditions(request, view, schema)
+        ordering = self.ordering(request, partition, conditions, index, schema)
+        if partition is None:
+            # No partition to query (staff, shared models): the whole table, on purpose.
+            queryset = queryset.scan()
+        else:
+            if not view.is_confined():
+                queryset = queryset.filter(**{schema.table.partition.name: partition})
+            if ordering is None and index is not None:
+                ordering = schema.index(index).sort.name
+            if ordering is not None:
+                queryset = queryset.order_by(ordering)
+        return queryset.filter(**dict(conditions + filters))
+
+    def conditions(self, request, view, schema):
+        """(sort-key lookups, the index they are on, other fields' lookups) of the request."""
         sort_keys = self.sort_keys(schema)
-        listing = Listing(partition=partition)
+        conditions, index, filters = [], None, []
         filter_fields = view.get_filter_fields()
         for parameter, raw in request.query_params.items():
             name, lookup = split_lookup(parameter)
@@ -60,28 +70,24 @@ class DynamoFilterBackend:
                     raise ValidationError(
                         {parameter: [f"Unknown lookup; use {sorted(KEY_LOOKUPS)}."]}
                     )
-                index = sort_keys[name]
-                if listing.conditions and listing.index != index:
+                if conditions and index != sort_keys[name]:
                     raise ValidationError(
                         {parameter: ["Conditions on two different sort keys cannot be combined."]}
                     )
-                listing.index = index
-                listing.conditions.append(
-                    (parameter, self.value(converter, lookup, raw, parameter))
-                )
+                index = sort_keys[name]
+                conditions.append((parameter, self.value(converter, lookup, raw, parameter)))
             elif name in filter_fields:
                 if lookup not in filter_fields[name]:
                     raise ValidationError(
                         {parameter: [f"Allowed lookups on {name}: {sorted(filter_fields[name])}."]}
                     )
-                listing.filters.append((parameter, self.value(converter, lookup, raw, parameter)))
+                filters.append((parameter, self.value(converter, lookup, raw, parameter)))
             elif name != schema.table.partition.name:
                 raise ValidationError({parameter: [f"Filtering on {name} is not allowed."]})
-        if len(listing.conditions) > 1:
-            name = split_lookup(listing.conditions[0][0])[0]
-            listing.conditions = self.combine_bounds(listing.conditions, schema.by_name[name])
-        self.apply_ordering(request, listing, sort_keys)
-        return listing
+        if len(conditions) > 1:
+            name = split_lookup(conditions[0][0])[0]
+            conditions = self.combine_bounds(conditions, schema.by_name[name])
+        return conditions, index, filters
 
     @staticmethod
     def combine_bounds(conditions, converter):
@@ -158,12 +164,13 @@ class DynamoFilterBackend:
         except DynamoValidationError as error:
             raise ValidationError({parameter: error.messages}) from error
 
-    @staticmethod
-    def apply_ordering(request, listing, sort_keys):
+    def ordering(self, request, partition, conditions, index, schema):
+        """The ``ordering`` parameter, checked: a sort key of the listed partition, or None."""
         ordering = request.query_params.get(ORDERING_PARAM)
         if not ordering:
-            return
-        if listing.partition is None:
+            return None
+        sort_keys = self.sort_keys(schema)
+        if partition is None:
             raise ValidationError(
                 {ORDERING_PARAM: ["Only one partition can be ordered: name its partition key."]}
             )
@@ -176,17 +183,16 @@ class DynamoFilterBackend:
                     ]
                 }
             )
-        if listing.conditions and sort_keys[name] != listing.index:
+        if conditions and sort_keys[name] != index:
             raise ValidationError({ORDERING_PARAM: ["Order by the sort key you filter on."]})
-        listing.index = sort_keys[name]
-        listing.descending = ordering.startswith("-")
+        return ordering
 
     def get_schema_operation_parameters(self, view):
         """OpenAPI parameters of the list action (read by drf-spectacular)."""
-        model = view.model_class
-        if model is None:
+        try:
+            schema = view.get_connector().schema
+        except ImproperlyConfigured:
             return []
-        schema = view.get_connector().schema
         sort_keys = self.sort_keys(schema)
         parameters = []
         for name in sort_keys:
@@ -243,28 +249,6 @@ class DynamoFilterBackend:
         return parameter
 
 
-# OpenAPI schemas of query parameter values, by Django field type (others: a string).
-INTEGER = {"type": "integer"}
-FIELD_SCHEMAS = {
-    "AutoField": INTEGER,
-    "BigAutoField": INTEGER,
-    "SmallAutoField": INTEGER,
-    "IntegerField": INTEGER,
-    "BigIntegerField": INTEGER,
-    "SmallIntegerField": INTEGER,
-    "PositiveIntegerField": INTEGER,
-    "PositiveBigIntegerField": INTEGER,
-    "PositiveSmallIntegerField": INTEGER,
-    "FloatField": {"type": "number"},
-    "DecimalField": {"type": "number"},
-    "BooleanField": {"type": "boolean"},
-    "DateTimeField": {"type": "string", "format": "date-time"},
-    "DateField": {"type": "string", "format": "date"},
-    "TimeField": {"type": "string", "format": "time"},
-    "UUIDField": {"type": "string", "format": "uuid"},
-}
-
-
 def parameter_schema(model_field, lookup):
     """The OpenAPI schema of a lookup's query parameter on a model field."""
     if lookup == "isnull":
@@ -273,26 +257,13 @@ def parameter_schema(model_field, lookup):
         return {"type": "string"}
     while model_field.is_relation:
         model_field = model_field.target_field
-    value = dict(FIELD_SCHEMAS.get(model_field.get_internal_type(), {"type": "string"}))
+    codec = CODECS.get(model_field.get_internal_type())
+    value = dict(codec.openapi if codec is not None else {"type": "string"})
     if lookup == "range":
         return {"type": "array", "items": value, "minItems": 2, "maxItems": 2}
     if lookup == "in":
         return {"type": "array", "items": value, "minItems": 1}
     return value
-
-
-def key_step(model_field, value):
-    """The smallest difference between two stored values of a discrete key field, or None."""
-    if isinstance(value, datetime.datetime):
-        return datetime.timedelta(microseconds=1)
-    if isinstance(value, datetime.date):
-        return datetime.timedelta(days=1)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return 1
-    places = getattr(model_field, "decimal_places", None)
-    if isinstance(value, decimal.Decimal) and places is not None:
-        return decimal.Decimal(1).scaleb(-places)
-    return None
 
 
 def normalise_filter_fields(declared):

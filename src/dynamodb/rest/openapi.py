@@ -168,7 +168,7 @@ class DynamoSchemaMixin:
 class DynamoViewsetExtension(OpenApiViewExtension):
     """Every DynamoViewset, documented with DynamoSchemaMixin over its own schema class."""
 
-    target_class = "dynamodb.viewsets.DynamoGenericViewSet"
+    target_class = "dynamodb.rest.viewsets.DynamoGenericViewSet"
     match_subclasses = True
 
     def view_replacement(self):

@@ -8,25 +8,29 @@ resent here after an exponential backoff with full jitter, a bounded number of
 times (``DYNAMODB_BATCH_*`` settings), and then the call fails naming every
 item it could not handle. A batch never drops an item silently.
 
-The Connector's ``bulk_insert``, ``batch_get`` and ``batch_delete`` delegate here.
+The Connector's ``bulk_insert``, ``batch_get`` and ``batch_delete`` run these
+steps (see ``steps``); so does the QuerySet's ``in_bulk`` and ``delete``.
 """
 
 import random
-import time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 
-from . import client, constants, ids, items, lookups
-from .conf import conf
-from .exceptions import BatchGetFailed, BatchWriteFailed, DynamoError, InvalidBatchItem
-from .marshalling import deserialize_value, serialize
+from .. import constants
+from ..conf import conf
+from ..exceptions import BatchGetFailed, BatchWriteFailed, DynamoError, InvalidBatchItem
+from ..wire.marshalling import deserialize_value, serialize
+from ..wire.requests import Request
+from . import ids, items
+from .expressions import exact_key, expression_params
+from .steps import Sleep
 
 MAX_WRITE_ITEMS = 25
 MAX_GET_KEYS = 100
 
 
 def bulk_insert(schema, instances):
-    """Validate every instance, allocate the missing ids, then write them all; return the list.
+    """Steps: validate every instance, allocate the missing ids, write them all; return the list.
 
     Nothing is sent when an instance is invalid (``InvalidBatchItem`` names
     its position and field). BatchWriteItem takes no condition, so an item
@@ -35,25 +39,9 @@ def bulk_insert(schema, instances):
     their allocated ids, so that sending them again writes the same items.
     """
     instances = list(instances)
-    validated, missing_ids, saved = _validated_items(schema, instances)
-    pk = schema.pk
-    try:
-        if pk.field.get_internal_type() in constants.AUTO_FIELDS:
-            fresh = set(missing_ids)
-            given = [item[pk.attribute] for n, item in enumerate(validated) if n not in fresh]
-            if given:
-                # Ids from elsewhere (loaded data): the counter must never hand them out again.
-                ids.reserve_through(schema.table_name, int(max(given)))
-        if missing_ids:
-            new_ids = ids.allocate_ids(schema.table_name, len(missing_ids))
-            for position, new_id in zip(missing_ids, new_ids, strict=True):
-                setattr(instances[position], pk.attname, new_id)
-                validated[position][pk.attribute] = pk.to_dynamo(new_id)
-    except Exception:
-        _restore(instances, saved)
-        raise
+    validated, _saved = yield from prepare_all(schema, instances)
     requests = [{"PutRequest": {"Item": serialize(item)}} for item in validated]
-    unwritten, error = _write(schema.table_name, requests)
+    unwritten, error = yield from _write(schema.table_name, requests)
     failed = {_identity(schema, _request_key(request)) for request in unwritten}
     written = []
     for instance, request in zip(instances, requests, strict=True):
@@ -65,6 +53,33 @@ def bulk_insert(schema, instances):
     if unwritten:
         raise _write_failed(schema, unwritten, error, "written") from error
     return instances
+
+
+def prepare_all(schema, instances):
+    """Steps: validate every instance, then allocate the missing ids in one block.
+
+    Returns each instance's item and the id and version it had (for
+    ``items.restore``). Ids given explicitly (loaded data) move the counter
+    past them, so that it never hands them out again. Nothing is sent for an
+    invalid batch, and on any failure the instances get their values back.
+    """
+    validated, missing_ids, saved = _validated_items(schema, instances)
+    pk = schema.pk
+    try:
+        if pk.field.get_internal_type() in constants.AUTO_FIELDS:
+            fresh = set(missing_ids)
+            given = [item[pk.attribute] for n, item in enumerate(validated) if n not in fresh]
+            if given:
+                yield from ids.reserve_through(schema.table_name, int(max(given)))
+        if missing_ids:
+            new_ids = yield from ids.allocate(schema.table_name, len(missing_ids))
+            for position, new_id in zip(missing_ids, new_ids, strict=True):
+                setattr(instances[position], pk.attname, new_id)
+                validated[position][pk.attribute] = pk.to_dynamo(new_id)
+    except BaseException:
+        _restore(instances, saved)
+        raise
+    return validated, saved
 
 
 def _validated_items(schema, instances):
@@ -121,7 +136,7 @@ def _check_unique(schema, instances, validated, fresh):
                 if kind == "id":
                     field, described = schema.pk.name, f"{schema.pk.name}={value}"
                 else:
-                    field, described = None, items.describe_key(instances[position])
+                    field, described = None, items.describe_key(schema, instances[position])
                 raise InvalidBatchItem(
                     position,
                     field,
@@ -130,19 +145,24 @@ def _check_unique(schema, instances, validated, fresh):
                 )
 
 
-def batch_get(connector, key_tuple_lists, consistent=True):
-    """The item (or None) of each key tuple list, in request order; duplicates allowed.
+def batch_get(schema, key_tuple_lists, consistent=True):
+    """Steps: the item (or None) of each key tuple list, in request order; duplicates allowed.
 
     Each distinct key is requested once, 100 per BatchGetItem request.
     """
-    schema = connector.schema
     keys = []
     for position, requested in enumerate(key_tuple_lists):
         try:
-            keys.append(serialize(lookups.exact_key(schema, requested)))
+            keys.append(serialize(exact_key(schema, requested)))
         except DjangoValidationError as error:
             reason = "; ".join(error.messages)
             raise InvalidBatchItem(position, getattr(error, "field", None), reason) from error
+    found = yield from get_raw(schema, keys, consistent)
+    return [None if item is None else schema.instance(item) for item in found]
+
+
+def get_raw(schema, keys, consistent=True, projected=None):
+    """Steps: the raw item (or None) of each raw key, in order; 100 keys per request."""
     wanted = {}
     for key in keys:
         wanted.setdefault(_identity(schema, key), key)
@@ -151,34 +171,35 @@ def batch_get(connector, key_tuple_lists, consistent=True):
     found = {}
 
     def send(pending):
-        response = client.call(
-            "batch_get_item",
-            RequestItems={table: {"Keys": pending, "ConsistentRead": consistent}},
-        )
+        request = {"Keys": pending, "ConsistentRead": consistent}
+        if projected is not None:
+            request.update(expression_params(ProjectionExpression=list(projected)))
+        response = yield Request("batch_get_item", {"RequestItems": {table: request}})
         for item in response.get("Responses", {}).get(table, []):
             found[_identity(schema, item)] = item
         return response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
 
     for start in range(0, len(unique), MAX_GET_KEYS):
-        left, error = _send_with_retries(send, unique[start : start + MAX_GET_KEYS])
+        left, error = yield from _send_with_retries(send, unique[start : start + MAX_GET_KEYS])
         if error is not None:
             raise error  # a read has nothing half-done to report: the engine's own error
         if left:
-            failed = [key_tuple_list(schema, key) for key in left + unique[start + MAX_GET_KEYS :]]
+            failed = [
+                items.key_list_of(schema, key) for key in left + unique[start + MAX_GET_KEYS :]
+            ]
             raise BatchGetFailed(
                 f"{len(failed)} keys of {schema.label} were not read: "
                 f"DynamoDB left them unprocessed {conf.BATCH_MAX_ATTEMPTS} times: "
                 f"{_describe(failed)}.",
                 failed,
             )
-    stored = (found.get(_identity(schema, key)) for key in keys)
-    return [None if item is None else connector.instance(item) for item in stored]
+    return [found.get(_identity(schema, key)) for key in keys]
 
 
 def delete(schema, raw_keys):
-    """Delete items by raw key (as the client returns them), 25 per request."""
+    """Steps: delete items by raw key (as the client returns them), 25 per request."""
     try:
-        unwritten, error = _write(
+        unwritten, error = yield from _write(
             schema.table_name, [{"DeleteRequest": {"Key": key}} for key in raw_keys]
         )
     finally:
@@ -188,37 +209,37 @@ def delete(schema, raw_keys):
 
 
 def _write(table_name, requests):
-    """Send write requests in chunks of 25; return (the requests not written, the error or None).
+    """Steps: write requests in chunks of 25; return (those not written, the error or None).
 
     Stops at the first chunk that cannot be completed: the rest is not sent.
     """
 
     def send(pending):
-        response = client.call("batch_write_item", RequestItems={table_name: pending})
+        response = yield Request("batch_write_item", {"RequestItems": {table_name: pending}})
         return response.get("UnprocessedItems", {}).get(table_name, [])
 
     for start in range(0, len(requests), MAX_WRITE_ITEMS):
-        left, error = _send_with_retries(send, requests[start : start + MAX_WRITE_ITEMS])
+        left, error = yield from _send_with_retries(send, requests[start : start + MAX_WRITE_ITEMS])
         if left:
             return left + requests[start + MAX_WRITE_ITEMS :], error
     return [], None
 
 
 def _send_with_retries(send, pending):
-    """Send ``pending`` and resend what the engine leaves unprocessed, with backoff.
+    """Steps: send ``pending`` and resend what the engine leaves unprocessed, with backoff.
 
-    ``send`` makes one request and returns the unprocessed part. At most
+    ``send(pending)`` are the steps of one request, returning the unprocessed part. At most
     ``DYNAMODB_BATCH_MAX_ATTEMPTS`` requests; before each resend, a random
     sleep of up to ``BACKOFF_BASE * 2**n`` seconds, capped at ``BACKOFF_MAX``
     (full jitter: concurrent writers spread out instead of retrying in step).
     Returns (what is left, the error that stopped it or None).
     """
-    base, cap = float(conf.BATCH_BACKOFF_BASE), float(conf.BATCH_BACKOFF_MAX)
-    for attempt in range(int(conf.BATCH_MAX_ATTEMPTS)):
+    base, cap = conf.BATCH_BACKOFF_BASE, conf.BATCH_BACKOFF_MAX
+    for attempt in range(conf.BATCH_MAX_ATTEMPTS):
         if attempt:
-            time.sleep(random.uniform(0, min(cap, base * 2 ** (attempt - 1))))
+            yield Sleep(random.uniform(0, min(cap, base * 2 ** (attempt - 1))))
         try:
-            pending = send(pending)
+            pending = yield from send(pending)
         except DynamoError as error:
             return pending, error
         if not pending:
@@ -227,7 +248,7 @@ def _send_with_retries(send, pending):
 
 
 def _write_failed(schema, unwritten, error, done):
-    failed = [key_tuple_list(schema, _request_key(request)) for request in unwritten]
+    failed = [items.key_list_of(schema, _request_key(request)) for request in unwritten]
     why = (
         f"the request failed: {error}"
         if error is not None
@@ -248,15 +269,6 @@ def _request_key(request):
 def _identity(schema, item):
     """A hashable identity of an item's key, equal for equal DynamoDB keys."""
     return tuple(deserialize_value(item[name]) for name in schema.table.key_attributes())
-
-
-def key_tuple_list(schema, item):
-    """The key tuple list (model values) of a raw item or key."""
-    return [
-        (converter.name, converter.from_dynamo(deserialize_value(item[converter.attribute])))
-        for converter in (schema.table.partition, schema.table.sort)
-        if converter is not None
-    ]
 
 
 def _describe(key_tuple_lists):

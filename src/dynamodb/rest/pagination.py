@@ -15,9 +15,14 @@ truncated or foreign cursor is refused (400) instead of reaching other data.
 ``previous`` works for partition listings (Query) by reading the partition
 in the other direction from the page's first item; it is ``null`` for
 whole-table listings (Scan), which DynamoDB reads in one direction only.
+
+It paginates the viewset's filtered DynamoQuerySet with ``page()`` (one
+request) and ``cursor_for()``; a cursor is bound to the listing through a
+digest of the request that QuerySet sends (``explain()``).
 """
 
 import base64
+import hashlib
 from collections import OrderedDict
 
 from django.core import signing
@@ -26,7 +31,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from .exceptions import EngineRejected
+from ..exceptions import EngineRejected
 
 FORWARD = "n"
 BACKWARD = "p"
@@ -71,36 +76,18 @@ class DynamoCursorPagination(BasePagination):
     invalid_cursor_message = "Invalid cursor: use the next or previous link of a listing."
     foreign_cursor_message = "This cursor belongs to another listing (other user or filters)."
 
-    def paginate(self, connector, listing, request, view):
-        """The page of model instances this request asks for."""
+    def paginate_queryset(self, queryset, request, view=None):
+        """The page of items this request asks for (one DynamoDB request)."""
         self.request = request
-        self.listing = listing
-        self.connector = connector
+        self.queryset = queryset
+        self.fingerprint = self.listing_fingerprint(queryset)
         self.page_size = self.get_page_size(request)
-        start, direction = self.decode_cursor(request, listing)
-        is_scan = listing.partition is None
-        # A Scan reads the table: its start keys are the table's keys only, even when a
-        # condition on an index's sort key chose that index for the listing.
-        self.query_index = None if is_scan else listing.index
+        start, direction = self.decode_cursor(request)
+        is_scan = not queryset.ordered
         backward = direction == BACKWARD
+        reading = queryset.reverse() if backward else queryset
         try:
-            if is_scan:
-                # A whole-table Scan has no key condition: sort-key conditions filter it.
-                page = connector.scan_page(
-                    filter=listing.conditions + listing.filters,
-                    page_size=self.page_size + 1,
-                    cursor=start,
-                )
-            else:
-                key_list = [(connector.schema.table.partition.name, listing.partition)]
-                page = connector.select_page(
-                    key_list + listing.conditions,
-                    index=listing.index,
-                    filter=listing.filters,
-                    descending=listing.descending != backward,
-                    page_size=self.page_size + 1,
-                    cursor=start,
-                )
+            page = reading.page(self.page_size + 1, cursor=start)
         except EngineRejected as error:
             if start is None:
                 raise
@@ -128,6 +115,11 @@ class DynamoCursorPagination(BasePagination):
             self.previous_position = self.item_key(items[0]) if items else continuation
         return items
 
+    @staticmethod
+    def listing_fingerprint(queryset):
+        """A digest of what the listing reads (table, index, conditions, order)."""
+        return hashlib.sha256(queryset.explain(format="json").encode()).hexdigest()[:32]
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
@@ -142,32 +134,18 @@ class DynamoCursorPagination(BasePagination):
 
     def item_key(self, instance):
         """The raw key of an instance in the queried table or index (a start key)."""
-        schema = self.connector.schema
-        index = schema.index(self.query_index)
-        converters = {schema.table.partition, schema.table.sort, index.partition, index.sort}
-        return {
-            converter.attribute: self._serialized(converter, instance)
-            for converter in converters
-            if converter is not None
-        }
-
-    @staticmethod
-    def _serialized(converter, instance):
-        from .marshalling import serialize
-
-        value = converter.to_dynamo(getattr(instance, converter.attname))
-        return serialize({"v": value})["v"]
+        return self.queryset.cursor_for(instance)
 
     # Cursors
 
     def encode_cursor(self, position, direction):
-        payload = {"k": encode_key(position), "d": direction, "f": self.listing.fingerprint()}
+        payload = {"k": encode_key(position), "d": direction, "f": self.fingerprint}
         token = signing.dumps(payload, salt=self.signing_salt, compress=True)
         url = self.request.build_absolute_uri()
         url = replace_query_param(url, self.page_size_query_param, self.page_size)
         return replace_query_param(url, self.cursor_query_param, token)
 
-    def decode_cursor(self, request, listing):
+    def decode_cursor(self, request):
         """(start key, direction) of the request's cursor; (None, None) for the first page."""
         token = request.query_params.get(self.cursor_query_param)
         if token is None:
@@ -183,7 +161,7 @@ class DynamoCursorPagination(BasePagination):
             ) from None
         if direction not in (FORWARD, BACKWARD):
             raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
-        if fingerprint != listing.fingerprint():
+        if fingerprint != self.fingerprint:
             raise ValidationError({self.cursor_query_param: [self.foreign_cursor_message]})
         return start, direction
 

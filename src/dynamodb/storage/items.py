@@ -1,14 +1,15 @@
 """An instance's way to its DynamoDB item: checked, prepared, validated, remembered.
 
 The steps every write of an instance takes, shared by the Connector's
-``insert`` and ``update`` and by ``batch.bulk_insert``, so that a bulk
+``writes`` and by ``batch.bulk_insert``, so that a bulk
 insert refuses exactly what ``insert`` refuses. Nothing here sends a request.
 """
 
-from . import constants, ids
-from .conversion import check_item_size, check_key_value
-from .exceptions import ValidationError
-from .marshalling import deserialize_value
+from .. import constants
+from ..exceptions import ValidationError
+from ..wire.marshalling import deserialize_value
+from . import ids
+from .values import check_item_size, check_key_value
 
 
 def check_instance(schema, instance):
@@ -82,9 +83,9 @@ def validated_item(schema, instance):
     return item
 
 
-def describe_key(instance):
+def describe_key(schema, instance):
     """An instance's key for messages: ``user=1, date_at=...``."""
-    return ", ".join(f"{name}={value}" for name, value in instance.get_key_list())
+    return ", ".join(f"{name}={value}" for name, value in schema.key_list(instance))
 
 
 def remember_ids(schema, raw_items):
@@ -99,3 +100,12 @@ def remember_ids(schema, raw_items):
             for raw in raw_items
         ],
     )
+
+
+def key_list_of(schema, raw):
+    """The key tuple list (model values) of a raw item or key."""
+    return [
+        (converter.name, converter.from_dynamo(deserialize_value(raw[converter.attribute])))
+        for converter in (schema.table.partition, schema.table.sort)
+        if converter is not None
+    ]

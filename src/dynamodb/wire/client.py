@@ -1,11 +1,11 @@
 """The DynamoDB client: one per thread, built once with an explicit botocore Config.
 
-This module and ``transport`` are the only ones that import botocore.
-``get_client`` returns the boto3 client, or with ``DYNAMODB_TRANSPORT =
-"lean"`` a ``transport.LeanClient`` around it: the same methods, responses,
-errors and retries, without botocore's per-call pipeline for the hot
-operations. ``call`` runs one API operation and turns every botocore failure
-into an error of ``dynamodb.exceptions``, keeping the botocore error as its cause.
+Only the ``wire`` package imports botocore. ``get_client`` returns the boto3
+client, or with ``DYNAMODB_TRANSPORT = "lean"`` a ``transport.LeanClient``
+around it: the same methods, responses, errors and retries, without
+botocore's per-call pipeline for the hot operations. ``send`` runs one
+``Request`` (``call`` one operation) and turns every botocore failure into an
+error of ``dynamodb.exceptions``, keeping the botocore error as its cause.
 """
 
 import logging
@@ -23,8 +23,8 @@ from botocore.exceptions import (
     WaiterError,
 )
 
-from . import exceptions
-from .conf import conf
+from .. import exceptions
+from ..conf import conf
 from .transport import LeanClient, uses_proxy
 
 _local = threading.local()
@@ -46,9 +46,9 @@ def _client_settings():
     return (
         conf.ENDPOINT_URL,
         conf.REGION,
-        float(conf.CONNECT_TIMEOUT),
-        float(conf.READ_TIMEOUT),
-        int(conf.MAX_ATTEMPTS),
+        conf.CONNECT_TIMEOUT,
+        conf.READ_TIMEOUT,
+        conf.MAX_ATTEMPTS,
         conf.TRANSPORT,
     )
 
@@ -80,12 +80,20 @@ def _build_client(
 
 def get_client():
     """The calling thread's client for the current settings (built on first use)."""
-    key = _client_settings()
     cached = getattr(_local, "client", None)
-    if cached is None or cached[0] != key:
-        cached = (key, _build_client(*key))
+    if cached is None or cached[0] != conf.generation:
+        key = _client_settings()
+        if cached is None or cached[1] != key:
+            cached = (conf.generation, key, _build_client(*key))
+        else:
+            cached = (conf.generation, key, cached[2])
         _local.client = cached
-    return cached[1]
+    return cached[2]
+
+
+def send(request):
+    """Send one ``Request`` and return the engine's response."""
+    return call(request.operation, **request.params)
 
 
 def call(operation, **params):
@@ -141,7 +149,7 @@ def _translated(response, code):
 
 def table_waiter_config():
     """WaiterConfig for table_exists/table_not_exists, from the settings."""
-    return {"Delay": float(conf.WAITER_DELAY), "MaxAttempts": int(conf.WAITER_MAX_ATTEMPTS)}
+    return {"Delay": conf.WAITER_DELAY, "MaxAttempts": conf.WAITER_MAX_ATTEMPTS}
 
 
 def wait_for(waiter_name, **params):

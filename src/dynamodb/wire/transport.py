@@ -14,11 +14,8 @@ a urllib3 pool, and the response is ``json`` of the body.
 Kept from the wrapped botocore client, so they behave exactly as on boto3:
 
 - credentials: the client's refreshable credentials, frozen once per attempt;
-- signing: botocore's ``SigV4Auth`` (canonical request, string to sign,
-  Authorization and security-token headers), with the client's region and
-  signing name; only its per-request bookkeeping is lighter: headers are a
-  plain dict (ours never repeat a name) and the signing key, which depends only
-  on the secret key and the day, is derived once per day instead of per request;
+- signing: botocore's ``SigV4Auth`` with the client's region and signing
+  name, on a lighter request (``signing.py``);
 - the endpoint, region and timeouts of the client (its ``Config``);
 - retries: botocore's own retry handler decides through the ``needs-retry``
   event, so the "standard" mode's retryable errors (throttling codes, 5xx,
@@ -62,8 +59,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import botocore
 import urllib3
-from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -73,14 +68,20 @@ from botocore.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
-from botocore.hooks import first_non_none_response
-from botocore.httpsession import ProxyConfiguration, get_cert_path
-from botocore.utils import get_environ_proxies
 from urllib3.connection import HTTPConnection
 from urllib3.exceptions import ConnectTimeoutError as URLLib3ConnectTimeoutError
 from urllib3.exceptions import NewConnectionError, ProtocolError
 from urllib3.exceptions import ReadTimeoutError as URLLib3ReadTimeoutError
 from urllib3.exceptions import SSLError as URLLib3SSLError
+
+from ._botocore_private import (
+    AWSResponse,
+    ProxyConfiguration,
+    first_non_none_response,
+    get_cert_path,
+    get_environ_proxies,
+)
+from .signing import LeanSigV4Auth, SigningRequest
 
 OPERATIONS = (
     "GetItem",
@@ -138,52 +139,6 @@ def uses_proxy(client):
     endpoint = client.meta.endpoint_url
     proxies = client.meta.config.proxies or get_environ_proxies(endpoint)
     return ProxyConfiguration(proxies=proxies).proxy_url_for(endpoint) is not None
-
-
-class _SigningRequest:
-    """What SigV4Auth reads and writes of a request, without AWSRequest's email-based headers."""
-
-    __slots__ = ("method", "url", "headers", "body", "params", "context")
-
-    def __init__(self, url, headers, body):
-        self.method = "POST"
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.params = {}
-        self.context = {}
-
-
-class _LeanSigV4Auth(SigV4Auth):
-    """botocore's SigV4 for a ``_SigningRequest``: dict headers, a signing key kept for its day."""
-
-    _signing_key = (None, None)  # (day, key): the credentials of a signer never change
-
-    def headers_to_sign(self, request):
-        signed = {}
-        for name, value in request.headers.items():
-            lowered = name.lower()
-            if lowered not in SIGNED_HEADERS_BLACKLIST:
-                signed[lowered] = value
-        if "host" not in signed:  # as botocore: a handler may have dropped it
-            signed["host"] = urlsplit(request.url).netloc
-        return signed
-
-    def canonical_headers(self, headers_to_sign):
-        return "\n".join(
-            f"{name}:{self._header_value(headers_to_sign[name])}"
-            for name in sorted(headers_to_sign)
-        )
-
-    def signature(self, string_to_sign, request):
-        day = request.context["timestamp"][0:8]
-        cached_day, key = self._signing_key
-        if cached_day != day:
-            key = f"AWS4{self.credentials.secret_key}".encode()
-            for part in (day, self._region_name, self._service_name, "aws4_request"):
-                key = self._sign(key, part)
-            self._signing_key = (day, key)
-        return self._sign(key, string_to_sign, hex=True)
 
 
 class _Operation(NamedTuple):
@@ -245,7 +200,7 @@ class LeanClient:
         """The signer of these frozen credentials, kept while they last (with its signing key)."""
         credentials, signer = self._signed_with
         if signer is None or credentials != frozen:
-            signer = _LeanSigV4Auth(frozen, self._signing_name, self._region)
+            signer = LeanSigV4Auth(frozen, self._signing_name, self._region)
             self._signed_with = (frozen, signer)
         return signer
 
@@ -378,7 +333,7 @@ class LeanClient:
         """One signed POST: ((http_response, parsed), None), or (None, botocore's exception)."""
         credentials = self._credentials
         frozen = None if credentials is None else credentials.get_frozen_credentials()
-        signed = _SigningRequest(self._url, dict(request["headers"]), request["body"])
+        signed = SigningRequest(self._url, dict(request["headers"]), request["body"])
         self._signer(frozen).add_auth(signed)
         try:
             raw = self._pool.urlopen(

@@ -20,7 +20,7 @@ import uuid
 from django.db.models.fields.files import FieldFile
 from django.utils.duration import duration_iso_string
 
-from .exceptions import ValidationError
+from ..exceptions import ValidationError
 from .schema import schema_for
 
 

@@ -25,19 +25,27 @@ import hashlib
 import json
 import time
 
+from boto3.dynamodb.conditions import Attr
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from . import client, lookups
-from .batch import key_tuple_list
-from .conf import conf
-from .connector import Connector
-from .exceptions import ConditionFailed, DynamoError, EngineRejected, ItemAlreadyExists
-from .marshalling import serialize
-from .models import IdempotencyKey
+from ..conf import conf
+from ..exceptions import (
+    ConditionFailed,
+    DynamoError,
+    EngineRejected,
+    ItemAlreadyExists,
+    ItemNotFound,
+)
+from ..models import IdempotencyKey
+from ..storage import items, writes
+from ..storage.connector import Connector
+from ..storage.expressions import exact_key
+from ..storage.steps import run
+from ..wire.marshalling import serialize
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -110,11 +118,11 @@ class IdempotentCreate:
 
     def claim(self):
         """Store a pending record; or the response a previous request with the key got."""
-        self.pending = {"until": time.time() + float(conf.IDEMPOTENCY_LEASE)}
+        self.pending = {"until": time.time() + conf.IDEMPOTENCY_LEASE}
         record = IdempotencyKey(
             key=self.record_key,
             fingerprint=self.fingerprint,
-            expires_at=timezone.now() + datetime.timedelta(seconds=int(conf.IDEMPOTENCY_TTL)),
+            expires_at=timezone.now() + datetime.timedelta(seconds=conf.IDEMPOTENCY_TTL),
             body={PENDING: self.pending},
         )
         for _attempt in range(3):
@@ -162,7 +170,7 @@ class IdempotentCreate:
     def plan(self, instance):
         """Note in the pending record the item about to be sent (``Connector.insert`` hook)."""
         schema = self.view.get_connector().schema
-        key = serialize(lookups.exact_key(schema, instance.get_key_list()))
+        key = serialize(exact_key(schema, instance.get_key_list()))
         self.pending = {**self.pending, "item": {"id": as_json(instance.pk), "key": key}}
         self.record.body = {PENDING: self.pending}
         self.connector.update(self.record, fields=["body"])
@@ -175,7 +183,7 @@ class IdempotentCreate:
         if item is None:
             return None
         connector = self.view.get_connector()
-        found = connector.get(key_tuple_list(connector.schema, item["key"]))
+        found = connector.get(items.key_list_of(connector.schema, item["key"]))
         if found is None or as_json(found.pk) != item["id"]:
             return None
         existing.status_code = status.HTTP_201_CREATED
@@ -216,13 +224,7 @@ class IdempotentCreate:
     def delete(self, record):
         """Delete this very record: not one another request stored since under the same key."""
         schema = self.connector.schema
-        expires_at = schema.by_name["expires_at"].to_dynamo(record.expires_at)
-        with contextlib.suppress(ConditionFailed):
-            client.call(
-                "delete_item",
-                TableName=schema.table_name,
-                Key=serialize({"key": record.key}),
-                ConditionExpression="#expires = :expires",
-                ExpressionAttributeNames={"#expires": schema.by_name["expires_at"].attribute},
-                ExpressionAttributeValues=serialize({":expires": expires_at}),
-            )
+        expires_at = schema.by_name["expires_at"]
+        same_record = Attr(expires_at.attribute).eq(expires_at.to_dynamo(record.expires_at))
+        with contextlib.suppress(ConditionFailed, ItemNotFound):
+            run(writes.delete(schema, [("key", record.key)], condition=same_record))

@@ -1,9 +1,10 @@
 """The REST layer's mapping of dynamodb errors to HTTP responses, in one place.
 
-validation 400, not found 404, already exists 409, version conflict 412,
-throttled or unavailable 503 with Retry-After. Used by every DynamoViewset
-(and as REST_FRAMEWORK["EXCEPTION_HANDLER"] for the rest of the API), so a
-client's mistake or an engine outage is never a 500 page or a traceback.
+validation (and a query DynamoDB cannot run) 400, not found 404, already
+exists 409, version conflict 412, throttled or unavailable 503 with
+Retry-After. Used by every DynamoViewset (and as
+REST_FRAMEWORK["EXCEPTION_HANDLER"] for the rest of the API), so a client's
+mistake or an engine outage is never a 500 page or a traceback.
 """
 
 import logging
@@ -14,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import exceptions
+from .. import exceptions
 
 logger = logging.getLogger(__name__)
 
 STATUSES = (
+    (exceptions.UnsupportedOperation, status.HTTP_400_BAD_REQUEST),
     (exceptions.ItemNotFound, status.HTTP_404_NOT_FOUND),
     (exceptions.ItemAlreadyExists, status.HTTP_409_CONFLICT),
     (exceptions.VersionConflict, status.HTTP_412_PRECONDITION_FAILED),
@@ -42,7 +44,7 @@ def exception_handler(exc, context):
             if isinstance(exc, exceptions.VersionConflict):
                 body["current_version"] = exc.current_version
             return Response(body, status=code)
-    if isinstance(exc, UNAVAILABLE) and not isinstance(exc, exceptions.UnsupportedOperation):
+    if isinstance(exc, UNAVAILABLE):
         logger.warning("DynamoDB unavailable: %s", exc)
         retry_after = getattr(exc, "retry_after", 5)
         # The cause (engine address, table names) is for the log, not for the client.

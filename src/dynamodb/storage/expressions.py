@@ -1,20 +1,23 @@
-"""Key conditions and filters from Django-style lookups.
+"""Conditions from Django-style lookups, and the request parameters they compile to.
 
 A key tuple list names fields and lookups as Django does:
 ``[("user", user), ("date_at__gte", dt)]``. Values are the model's own Python
 values; they are converted here with the field's converter, and the
 expressions are built with ``boto3.dynamodb.conditions`` (placeholders for
 every name and value, so reserved words such as ``name`` or ``user`` work).
+``expression_params`` turns conditions into a request's parameters.
 """
 
+import functools
 from functools import reduce
 from operator import and_
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder, Key
 
-from . import constants
-from .conversion import check_key_value
-from .exceptions import ValidationError
+from .. import constants
+from ..exceptions import ValidationError
+from ..wire.marshalling import serialize
+from .values import check_key_value
 
 KEY_LOOKUPS = {
     "exact": "eq",
@@ -114,9 +117,9 @@ def key_condition(schema, index, key_tuple_list):
             )
         if converter.attribute in conditions:
             raise ValidationError(name, "Only one condition per key attribute.")
-        conditions[converter.attribute] = _condition(
+        conditions[converter.attribute] = lookup_condition(
             Key(converter.attribute),
-            KEY_LOOKUPS[lookup],
+            lookup,
             convert(converter, lookup, value, key_limit=key_size_limit(index, converter)),
         )
     if index.partition.attribute not in conditions:
@@ -138,12 +141,8 @@ def filter_condition(schema, filters):
             raise ValidationError(
                 name, f"Unknown lookup {lookup!r}; use one of {sorted(FILTER_LOOKUPS)}."
             )
-        attribute = Attr(converter.attribute)
         converted = convert(converter, lookup, value)
-        if lookup == "isnull":
-            conditions.append(attribute.not_exists() if converted else attribute.exists())
-        else:
-            conditions.append(_condition(attribute, FILTER_LOOKUPS[lookup], converted))
+        conditions.append(lookup_condition(Attr(converter.attribute), lookup, converted))
     return reduce(and_, conditions)
 
 
@@ -181,7 +180,57 @@ def key_size_limit(index, converter):
     return constants.MAX_SORT_KEY_BYTES
 
 
-def _condition(attribute, method, value):
+def lookup_condition(attribute, lookup, value):
+    """The boto3 condition of one lookup on ``attribute`` (a ``Key`` or an ``Attr``)."""
+    if lookup == "isnull":
+        return attribute.not_exists() if value else attribute.exists()
+    method = FILTER_LOOKUPS[lookup]
     if method == "between":
         return attribute.between(*value)
     return getattr(attribute, method)(value)
+
+
+def expression_params(**conditions):
+    """Request parameters for boto3 conditions, e.g. ``ConditionExpression=Attr("a").exists()``.
+
+    The expressions of one request share a builder, so their placeholders differ.
+    ``ProjectionExpression`` takes a list of attribute names.
+    """
+    builder = None
+    params, names, values = {}, {}, {}
+    for parameter, condition in conditions.items():
+        if condition is None:
+            continue
+        if parameter == "ProjectionExpression":
+            placeholders = [f"#p{n}" for n in range(len(condition))]
+            names.update(zip(placeholders, condition, strict=True))
+            params[parameter] = ", ".join(placeholders)
+            continue
+        builder = builder or ConditionExpressionBuilder()
+        built = builder.build_expression(condition, parameter == "KeyConditionExpression")
+        params[parameter] = built.condition_expression
+        names.update(built.attribute_name_placeholders)
+        values.update(built.attribute_value_placeholders)
+    if names:
+        params["ExpressionAttributeNames"] = names
+    if values:
+        params["ExpressionAttributeValues"] = serialize(values)
+    return params
+
+
+@functools.cache
+def existence_condition(partition_attribute, version_attribute=None, version_test=None):
+    """(expression, names, value placeholder) of "the item exists" [and its version is ...].
+
+    ``version_test`` is None (any version), ``"absent"`` or ``"equal"`` (the
+    value is the placeholder's, given per call). The expressions of a model
+    never change: boto3's builder runs once for each, not on every write.
+    """
+    condition = Attr(partition_attribute).exists()
+    if version_test == "absent":
+        condition &= Attr(version_attribute).not_exists()
+    elif version_test == "equal":
+        condition &= Attr(version_attribute).eq(0)
+    built = ConditionExpressionBuilder().build_expression(condition)
+    placeholder = next(iter(built.attribute_value_placeholders), None)
+    return built.condition_expression, built.attribute_name_placeholders, placeholder

@@ -17,7 +17,7 @@ import decimal
 
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 
-from . import constants
+from .. import constants
 
 
 class _Serializer(TypeSerializer):

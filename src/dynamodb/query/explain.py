@@ -1,0 +1,96 @@
+"""``QuerySet.explain()``: the requests a QuerySet would send, readable, with nothing sent.
+
+Each request shows its operation, table, index and expressions with the
+placeholders replaced by the attribute names and values they stand for.
+"""
+
+import json
+import re
+
+from ..storage.compiler import compile_read
+from ..wire.marshalling import deserialize
+
+PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
+EXPRESSIONS = (
+    "KeyConditionExpression",
+    "FilterExpression",
+    "ProjectionExpression",
+    "ConditionExpression",
+)
+
+
+def resolved(params):
+    """A request's parameters with the expressions' placeholders resolved."""
+    names = params.get("ExpressionAttributeNames", {})
+    values = deserialize(params.get("ExpressionAttributeValues", {}))
+
+    def substitute(match):
+        token = match.group(0)
+        if token in names:
+            return names[token]
+        if token in values:
+            return repr(values[token])
+        return token
+
+    shown = {}
+    for name, value in params.items():
+        if name in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+            continue
+        if name in EXPRESSIONS:
+            value = PLACEHOLDER.sub(substitute, value)
+        elif name in ("Key", "ExclusiveStartKey"):
+            value = {key: repr(item) for key, item in deserialize(value).items()}
+        shown[name] = value
+    return shown
+
+
+def steps_of(query):
+    """What the query's evaluation sends, as [{"operation": ..., **parameters}]."""
+    plan = query.plan
+    if plan.is_empty:
+        return []
+    if plan.ids is not None:
+        schema = plan.schema
+        steps = [
+            {
+                "operation": "resolve ids",
+                "ids": [str(value) for value in plan.ids],
+                "through": f"the id cache, else a Query of index {schema.id_index.name!r} each",
+            }
+        ]
+        fetch = "get_item" if plan.read.filter is None else "query"
+        if fetch == "get_item" and len(plan.ids) > 1:
+            fetch = "batch_get_item"
+        template = compile_read(plan.read.replace(key={}, key_condition=None))
+        shown = resolved(template.params)
+        shown.pop("Key", None)
+        steps.append({"operation": fetch, "per": "resolved key", **shown})
+        return steps
+    request = compile_read(plan.read)
+    if plan.segments > 1:
+        return [
+            {"operation": request.operation, "Segment": n, "TotalSegments": plan.segments,
+             **resolved(request.params)}
+            for n in range(plan.segments)
+        ]  # fmt: skip
+    step = {"operation": request.operation, **resolved(request.params)}
+    if query.is_sliced:
+        step["read"] = f"items {query.low} to {'the end' if query.high is None else query.high}"
+        if query.low:
+            step["read"] += f" ({query.low} read and skipped)"
+    return [step]
+
+
+def explain(query, format=None):
+    """The steps as text (one line each), or as JSON with ``format="json"``."""
+    steps = steps_of(query)
+    if format == "json":
+        return json.dumps(steps, indent=2, default=str)
+    if format not in (None, "text"):
+        raise ValueError(f"Unknown explain format {format!r}: use None, 'text' or 'json'.")
+    if not steps:
+        return "Nothing: the conditions exclude every item (no request)."
+    return "\n".join(
+        step["operation"] + " " + " ".join(f"{k}={v}" for k, v in step.items() if k != "operation")
+        for step in steps
+    )

@@ -1,0 +1,401 @@
+"""DynamoQuerySet: ``Model.objects`` of a DynamoCompatibleModel, with Django's API.
+
+Lazy, chainable and immutable like Django's QuerySet: ``filter()``,
+``exclude()``, ``order_by()``... return a new QuerySet, and nothing is sent
+until it is evaluated (iteration, ``len()``, ``list()``, slicing with a step
+or an index, ``get()``, ``count()``...). Every QuerySet compiles to a
+GetItem, a BatchGetItem or a Query (``planner``); a Scan only after
+``.scan()``. What DynamoDB cannot do raises ``UnsupportedOperation`` saying
+what to do instead (``refusals``).
+"""
+
+import collections
+import copy
+
+from django.core.exceptions import FieldError
+from django.db import DEFAULT_DB_ALIAS
+
+from ..exceptions import UnsupportedOperation
+from ..storage.paging import Page, check_limit
+from ..storage.steps import collect, run
+from . import execution, explain, lookups, related, writes
+from .iterables import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
+from .query import Query
+from .refusals import RefusedMethods
+
+# Items get() reads at most to tell one from several (as Django's MAX_GET_RESULTS).
+MAX_GET_RESULTS = 21
+# Items repr() shows (as Django's REPR_OUTPUT_SIZE).
+REPR_OUTPUT_SIZE = 20
+
+
+class DynamoQuerySet(RefusedMethods):
+    """A lazy query of a DynamoCompatibleModel's items in DynamoDB."""
+
+    def __init__(self, model=None, query=None, using=None, hints=None):
+        self.model = model
+        self.query = query if query is not None else Query(model)
+        self._db = using
+        self._hints = hints or {}
+        self._result_cache = None
+        self._iterable_class = ModelIterable
+        self._fields = None
+        # Django's forms read it (ModelChoiceIterator); ForeignKeys to load are in query.related.
+        self._prefetch_related_lookups = ()
+
+    @classmethod
+    def as_manager(cls):
+        from .manager import DynamoManager
+
+        manager = DynamoManager.from_queryset(cls)()
+        manager._built_with_as_manager = True
+        return manager
+
+    as_manager.queryset_only = True
+
+    @property
+    def db(self):
+        """Django's database alias (DynamoDB is not one; forms and the admin ask)."""
+        return self._db or DEFAULT_DB_ALIAS
+
+    @property
+    def ordered(self):
+        """Whether the items come in a defined order: a Query's sort key; not a Scan's."""
+        return not self.query.scan
+
+    def _chain(self, **changes):
+        clone = self.__class__(
+            self.model, self.query.replace(**changes) if changes else self.query, self._db
+        )
+        clone._hints = self._hints
+        clone._iterable_class = self._iterable_class
+        clone._fields = self._fields
+        clone._prefetch_related_lookups = self._prefetch_related_lookups
+        return clone
+
+    # Evaluation
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._result_cache = list(self._iterable_class(self))
+
+    def __iter__(self):
+        self._fetch_all()
+        return iter(self._result_cache)
+
+    def __len__(self):
+        self._fetch_all()
+        return len(self._result_cache)
+
+    def __bool__(self):
+        self._fetch_all()
+        return bool(self._result_cache)
+
+    def __repr__(self):
+        data = list(self[: REPR_OUTPUT_SIZE + 1])
+        if len(data) > REPR_OUTPUT_SIZE:
+            data[-1] = "...(remaining elements truncated)..."
+        return f"<{type(self).__name__} {data!r}>"
+
+    def __deepcopy__(self, memo):
+        """A copy without the results (as Django's: forms deep-copy their querysets)."""
+        clone = self.__class__.__new__(self.__class__)
+        for name, value in self.__dict__.items():
+            clone.__dict__[name] = None if name == "_result_cache" else copy.deepcopy(value, memo)
+        return clone
+
+    def __getitem__(self, key):
+        """An item (``qs[3]``) or a lazy slice (``qs[10:20]``, read then skipped up to 10)."""
+        if not isinstance(key, int | slice):
+            raise TypeError(f"QuerySet indices must be integers or slices, not {type(key)}.")
+        if (isinstance(key, int) and key < 0) or (
+            isinstance(key, slice)
+            and ((key.start or 0) < 0 or (key.stop is not None and key.stop < 0))
+        ):
+            raise ValueError("Negative indexing is not supported.")
+        if self._result_cache is not None:
+            return self._result_cache[key]
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                return list(self._chain(**_slice(self.query, key.start, key.stop)))[:: key.step]
+            return self._chain(**_slice(self.query, key.start, key.stop))
+        found = list(self._chain(**_slice(self.query, key, key + 1)))
+        if not found:
+            raise IndexError("QuerySet index out of range.")
+        return found[0]
+
+    # Chaining
+
+    def all(self):
+        return self._chain()
+
+    def filter(self, *args, **kwargs):
+        """Items meeting the lookups (Django's names; ``Q`` objects combine with & | ~)."""
+        return self._filtered(lookups.where(self.query.schema, args, kwargs))
+
+    def exclude(self, *args, **kwargs):
+        """Items not meeting the lookups (a FilterExpression ``NOT (...)``)."""
+        return self._filtered(~lookups.where(self.query.schema, args, kwargs))
+
+    def complex_filter(self, filter_obj):
+        """``filter()`` with a Q object or a dict (``limit_choices_to``)."""
+        if isinstance(filter_obj, dict):
+            return self.filter(**filter_obj)
+        return self.filter(filter_obj)
+
+    def _filtered(self, node):
+        self.query.refuse_after_slice("filter")
+        return self._chain(where=lookups.combine(self.query.where, node))
+
+    def none(self):
+        """No items, and no request."""
+        return self._chain(empty=True)
+
+    def using_index(self, name):
+        """Read through index ``name`` (its partition key must be filtered on exactly)."""
+        self.query.schema.index(name)
+        return self._chain(index=name)
+
+    def scan(self, segments=1):
+        """Read the whole table (or ``using_index``'s index): a Scan, filtered, in no order.
+
+        ``segments`` > 1 reads that many segments in parallel (a parallel Scan).
+        """
+        check_limit("segments", segments, minimum=1)
+        return self._chain(scan=True, segments=segments)
+
+    def order_by(self, *field_names):
+        """Order by the sort key of the index read (``"-date_at"`` descending); ``()`` clears."""
+        self.query.refuse_after_slice("reorder")
+        chained = self._chain(order=tuple(field_names), reversed=False)
+        chained.query.plan  # noqa: B018 (an impossible order is an error now, not later)
+        return chained
+
+    def reverse(self):
+        """The same items in the opposite order of the sort key."""
+        if self.query.scan:
+            raise UnsupportedOperation("A Scan reads in one direction only: it cannot reverse().")
+        return self._chain(reversed=not self.query.reversed)
+
+    def consistent(self, consistent=True):
+        """Strongly (default on tables) or eventually consistent reads (GSIs: eventual only)."""
+        return self._chain(consistent=consistent)
+
+    def using(self, alias):
+        """Accepted for Django's callers: DynamoDB is not one of Django's databases."""
+        return self._chain()
+
+    def select_related(self, *fields):
+        """Load these ForeignKeys' targets per page, in one query each (all when none given)."""
+        if fields == (None,):
+            return self._chain(related=())
+        return self._chain(related=related.relation_names(self.query.schema, fields))
+
+    def prefetch_related(self, *lookups_):
+        """As ``select_related`` for ForeignKeys of the items."""
+        if lookups_ == (None,):
+            return self._chain(related=())
+        names = related.relation_names(self.query.schema, lookups_)
+        return self._chain(related=tuple(dict.fromkeys((*self.query.related, *names))))
+
+    def only(self, *fields):
+        """Instances with only these fields (and the keys) read: a ProjectionExpression."""
+        return self._chain(fields=self._field_names(fields, "only"))
+
+    def defer(self, *fields):
+        """Instances without these fields, loaded on first access."""
+        if fields == (None,):
+            return self._chain(fields=None)
+        deferred = set(self._field_names(fields, "defer"))
+        kept = [c.name for c in self.query.schema.converters if c.name not in deferred]
+        return self._chain(fields=tuple(kept))
+
+    def values(self, *fields):
+        """A dict per item (every field's attname, or ``fields``): a ProjectionExpression."""
+        clone = self._chain(fields=self._field_names(fields, "values") or None)
+        clone._iterable_class, clone._fields = ValuesIterable, fields
+        return clone
+
+    def values_list(self, *fields, flat=False, named=False):
+        """A tuple per item (``flat=True``: the one field's value; ``named=True``: namedtuples)."""
+        if flat and len(fields) != 1:
+            raise TypeError("'flat' is valid when values_list is called with exactly one field.")
+        if flat and named:
+            raise TypeError("'flat' and 'named' can't be used together.")
+        clone = self._chain(fields=self._field_names(fields, "values_list") or None)
+        clone._fields = fields
+        clone._iterable_class = FlatValuesListIterable if flat else ValuesListIterable
+        if named:
+            names = fields or tuple(c.attname for c in self.query.schema.converters)
+            row = collections.namedtuple("Row", names)
+            clone._iterable_class = type(
+                "NamedValuesListIterable",
+                (ValuesListIterable,),
+                {"__iter__": lambda it: map(row._make, ValuesListIterable.__iter__(it))},
+            )
+        return clone
+
+    def _field_names(self, fields, method):
+        schema = self.query.schema
+        names = []
+        for name in fields:
+            converter = schema.pk if name == "pk" else schema.by_name.get(name)
+            if converter is None:
+                raise FieldError(f"{schema.label} has no field {name!r} ({method}).")
+            names.append(name if name != "pk" else converter.name)
+        return tuple(names)
+
+    # Reads
+
+    def get(self, *args, **kwargs):
+        """The one matching item: a GetItem for a full key or an id, else a Query.
+
+        ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` as in Django.
+        """
+        clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
+        if clone.query.high is None:
+            clone = clone._chain(high=clone.query.low + MAX_GET_RESULTS)
+        found = list(clone)
+        if len(found) == 1:
+            return found[0]
+        name = self.model._meta.object_name
+        if not found:
+            raise self.model.DoesNotExist(f"{name} matching query does not exist.")
+        many = "more than 20" if len(found) == MAX_GET_RESULTS else len(found)
+        raise self.model.MultipleObjectsReturned(
+            f"get() returned more than one {name} -- it returned {many}!"
+        )
+
+    def first(self):
+        """The first item in the sort key's order (any item of a Scan), or None."""
+        for instance in self[:1]:
+            return instance
+        return None
+
+    def last(self):
+        """The last item in the sort key's order (read backwards: one request), or None."""
+        for instance in self.reverse()[:1]:
+            return instance
+        return None
+
+    def earliest(self, *fields):
+        """The item with the smallest sort key (``fields`` or Meta.get_latest_by)."""
+        return self._by_latest(fields, descending=False)
+
+    def latest(self, *fields):
+        """The item with the largest sort key (``fields`` or Meta.get_latest_by)."""
+        return self._by_latest(fields, descending=True)
+
+    def _by_latest(self, fields, descending):
+        names = fields or _as_tuple(self.model._meta.get_latest_by)
+        if not names:
+            raise ValueError("earliest() and latest() require a field name or get_latest_by.")
+        ordered = self.order_by(*names)
+        return (ordered.reverse() if descending else ordered)[:1].get()
+
+    def exists(self):
+        """Whether any item matches: keys only, stopping at the first match."""
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        plan = self.query.keys_plan()
+        return bool(run(collect(execution.rows(plan, limit=1, offset=self.query.low))))
+
+    def count(self):
+        """How many items match: ``Select=COUNT`` over every page (nothing else is read)."""
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        query = self.query
+        total = run(execution.count(query.count_plan()))
+        high = total if query.high is None else min(total, query.high)
+        return max(0, high - query.low)
+
+    def in_bulk(self, id_list=None, *, field_name="pk"):
+        """{id: instance} of these ids (BatchGetItem after resolving them), or of every item."""
+        schema = self.query.schema
+        if field_name not in ("pk", schema.pk.name):
+            raise ValueError(f"in_bulk()'s field_name must be the primary key of {schema.label}.")
+        if id_list is None:
+            return {instance.pk: instance for instance in self}
+        ids = list(id_list)
+        if not ids:
+            return {}
+        return {instance.pk: instance for instance in self.filter(pk__in=ids)}
+
+    def iterator(self, chunk_size=None):
+        """The items without caching them; ``chunk_size`` items per request (its Limit)."""
+        check_limit("chunk_size", chunk_size, minimum=1)
+        return iter(self._iterable_class(self, chunk_size))
+
+    def page(self, size, cursor=None):
+        """One request's items (at most ``size``) and the cursor continuing after them.
+
+        The cursor is DynamoDB's LastEvaluatedKey (None on the last page):
+        pass it back as ``cursor=`` to read the next page.
+        """
+        check_limit("size", size, minimum=1, required=True)
+        query = self.query
+        if query.is_sliced:
+            raise TypeError("Cannot page a query once a slice has been taken.")
+        items, next_cursor = run(execution.page(query.plan, size, cursor))
+        return Page(list(self._iterable_class(self, items=items)), next_cursor)
+
+    def cursor_for(self, instance):
+        """The cursor that continues this QuerySet's pages right after ``instance``."""
+        return execution.start_key(self.query.plan, instance)
+
+    def explain(self, format=None, **options):
+        """The request(s) this QuerySet would send, placeholders resolved; sends nothing."""
+        return explain.explain(self.query, format)
+
+    # Writes
+
+    def create(self, **kwargs):
+        """A new item (a conditional put: never overwrites; ``ItemAlreadyExists``)."""
+        instance = self.model(**kwargs)
+        instance.save(force_insert=True)
+        return instance
+
+    def get_or_create(self, defaults=None, **kwargs):
+        """(instance, created), race-safe when the lookups name the full key."""
+        return writes.get_or_create(self, defaults, kwargs)
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        """(instance, created): the item updated with ``defaults`` (its version checked), or new."""
+        return writes.update_or_create(self, defaults, create_defaults, kwargs)
+
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, **refused):
+        """Insert every instance without overwriting any item (see ``writes.bulk_create``)."""
+        if refused.get("update_conflicts"):
+            raise UnsupportedOperation(
+                f"bulk_create(update_conflicts=True) on {self.model._meta.label} would overwrite "
+                "items: save() each one, or Connector.bulk_insert() to overwrite on purpose."
+            )
+        return run(writes.bulk_create(self.query.schema, objs, ignore_conflicts))
+
+    def update(self, **kwargs):
+        """Set fields on every matching item (a conditional UpdateItem each); how many."""
+        self._result_cache = None
+        return run(writes.update(self.query, kwargs))
+
+    def delete(self):
+        """Delete the matching items (applying on_delete); ``(count, {label: count})``."""
+        if self._fields is not None:
+            raise TypeError("Cannot call delete() after .values() or .values_list()")
+        self._result_cache = None
+        return run(writes.delete(self.query, self))
+
+    delete.alters_data = True
+    update.alters_data = True
+    create.alters_data = True
+    bulk_create.alters_data = True
+
+
+def _slice(query, start, stop):
+    sliced = query.sliced(start, stop)
+    return {"low": sliced.low, "high": sliced.high}
+
+
+def _as_tuple(value):
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
