@@ -1,12 +1,15 @@
-"""Fixtures: a real engine over HTTP, and empty tables for every test.
+"""Fixtures: a real engine over HTTP, and empty tables for the tests that ask for them.
 
 The engine is moto's server, or dynalite with ``DYNAMODB_TEST_ENGINE=dynalite``
-(``./manage.sh test --engine dynalite``). A test that needs what an engine may
-lack is marked ``needs_ttl``, ``needs_transactions`` or ``needs_partiql`` and is
-skipped on an engine without it.
+(``./manage.sh test --engine dynalite``), started on first use. A test that
+needs what an engine may lack is marked ``needs_ttl``, ``needs_transactions``
+or ``needs_partiql`` and is skipped on an engine without it.
 
-DynamoDB data does not roll back with Django's transaction, so each test
-gets its own table prefix: its tables are created before it and deleted after.
+DynamoDB data does not roll back with Django's transaction, so a test that
+uses ``dynamodb_tables`` gets its own table prefix: its tables are created
+before it and deleted after. The tests under tests/storage, tests/api and
+tests/fuzz use it for every test (their conftest.py); tests/unit never
+starts an engine.
 
 The fixtures several test modules share live here too: the API tests' users
 (``ada``, ``bob``, ``staff``) and ``ada_client``, the connector's ``user``, and
@@ -21,6 +24,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 
+from dynamodb.conf import conf
 from dynamodb.connector import Connector
 from dynamodb.storage import ids
 from dynamodb.storage.tables import dynamo_models
@@ -66,11 +70,12 @@ def dynamodb_engine():
     """The selected engine's server in a subprocess, for the whole session."""
     server = engine_class()().start()
     django_settings.DYNAMODB_ENDPOINT_URL = server.url
+    conf.reload()
     yield server
     server.stop()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def dynamodb_tables(dynamodb_engine, settings):
     """Every DynamoDB model's table, empty, under a prefix of this test's own."""
     settings.DYNAMODB_ENDPOINT_URL = dynamodb_engine.url

@@ -94,3 +94,9 @@ def in_process_requests():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _tables(dynamodb_tables):
+    """Every fuzzing test runs against empty tables of its own (see tests/conftest.py)."""
+    return dynamodb_tables

@@ -14,6 +14,8 @@ from dynamodb.exceptions import BatchWriteFailed
 from tests.reliability.wire import Wire, json_response
 from tests.testapp.models import Note
 
+pytestmark = pytest.mark.usefixtures("dynamodb_tables")
+
 ITEMS = 60  # three requests: 25, 25 and 10 items
 
 

@@ -23,11 +23,6 @@ DEADLINE = 60.0  # seconds, for the whole test
 BACKOFF = 0.02  # seconds: the first backoff's bound after a 412
 
 
-@pytest.fixture(autouse=True)
-def dynamodb_tables():
-    """Over HTTP: the service's own engine and tables, none in the suite's session engine."""
-
-
 def run_all(count, work):
     """``work(n)`` for n in range(count), each in its own thread; their results (or raise)."""
     with ThreadPoolExecutor(count) as pool:

@@ -9,17 +9,10 @@ moto keeps its data in memory) the same workers serve correctly again.
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from tests.api_helpers import BOOKINGS
 
 QUICK = 5.0  # seconds
 BODY = {"name": "Dinner", "address": "1 Main St"}
-
-
-@pytest.fixture(autouse=True)
-def dynamodb_tables():
-    """Over HTTP: the service's own engine and tables, none in the suite's session engine."""
 
 
 def assert_unavailable(reply, what):

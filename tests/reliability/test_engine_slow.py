@@ -30,11 +30,6 @@ RETRY_DEADLINE = 15.0  # seconds a client keeps retrying (honouring Retry-After)
 LEASE = 2.0
 
 
-@pytest.fixture(autouse=True)
-def dynamodb_tables():
-    """Over HTTP: the service's own engine and tables, none in the suite's session engine."""
-
-
 @pytest.fixture(scope="module")
 def proxy(site):
     proxy = DelayingProxy(site.engine.port).start()

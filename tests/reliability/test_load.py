@@ -17,8 +17,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from tests.api_helpers import BOOKINGS
 from tests.reliability.conftest import LOAD_USERS
 
@@ -26,11 +24,6 @@ SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("RELIABILITY_LOAD_CLIENTS", "16"))
 MAX_REQUESTS = 200  # per client and second of the run: a bound, far above what 2 workers serve
 OPERATIONS = {"create": 25, "retrieve": 25, "patch": 20, "list": 20, "delete": 10}
-
-
-@pytest.fixture(autouse=True)
-def dynamodb_tables():
-    """Over HTTP: the service's own engine and tables, none in the suite's session engine."""
 
 
 class Client:

@@ -17,6 +17,8 @@ from tests.api_helpers import BOOKINGS
 from tests.reliability.wire import Wire
 from tests.testapp.models import Note
 
+pytestmark = pytest.mark.usefixtures("dynamodb_tables")
+
 
 @pytest.fixture(params=["boto3", "lean"])
 def transport(request, settings):

@@ -15,7 +15,7 @@ from dynamodb.connector import Connector
 from tests.api_helpers import BOOKINGS, timed
 from tests.reliability.wire import Wire, throttled
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dynamodb_tables")]
 
 ATTEMPTS = 3
 QUICK = 5.0  # seconds: botocore's backoff for throttling is under 1 s, then under 2 s

@@ -26,11 +26,6 @@ from dynamodb.storage.schema import is_dynamo_model
 APP = "tests.testapp"
 
 
-@pytest.fixture(autouse=True)
-def dynamodb_tables():
-    """Checks read declarations only: these tests need no engine and no tables."""
-
-
 def target():
     """An SQL model with a UUID primary key, in the current isolated registry."""
     return type(

@@ -26,7 +26,7 @@ from dynamodb.wire.marshalling import deserialize
 from tests.engine import ENGINE_VARIABLE, ENGINES, selected_engine_class
 from tests.testapp.models import Device, EveryField, Note, Owner
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CREATED = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.UTC)
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
 

@@ -23,13 +23,8 @@ import pytest
 
 from tests.engine import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANAGE = ROOT / "manage.sh"
-
-
-@pytest.fixture(autouse=True)
-def dynamodb_tables():
-    """These tests start their own stacks: no tables in the session's engine."""
 
 
 def manage(*args, cwd=ROOT, env=None, timeout=60):
