@@ -8,9 +8,11 @@ class DynamoDBConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the settings checks)
+        from .query import related
         from .storage import relations, tables
 
         relations.connect()
+        related.install_descriptors()
         if apps.is_installed("drf_spectacular"):
             from .rest import openapi  # noqa: F401  (registers the schema extension)
         post_migrate.connect(

@@ -37,6 +37,14 @@ class ValidationError(DynamoError, django_exceptions.ValidationError):
         )
 
 
+class InvalidLookupValue(ValidationError, ValueError):
+    """A lookup's value the field cannot hold (``filter(pk="abc")``), before any request.
+
+    A ValueError too, as Django's own lookups raise: forms (ModelChoiceField)
+    and ``get_object_or_404`` treat it as "no such item".
+    """
+
+
 class ConditionFailed(DynamoError):
     """A write's condition did not hold; the connector turns it into a precise error.
 

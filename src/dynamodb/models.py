@@ -195,6 +195,43 @@ class DynamoCompatibleModel(models.Model):
             field = names[0] if len(names) == 1 else NON_FIELD_ERRORS
             raise DjangoValidationError({field: [self.unique_error_message(type(self), names)]})
 
+    def clean_fields(self, exclude=None):
+        """Django's field checks; a ForeignKey to a DynamoDB model is checked in DynamoDB.
+
+        Django checks a ForeignKey's target through its ``_base_manager``,
+        which for a DynamoDB model sees no rows: those are checked here.
+        """
+        exclude = set(exclude or ())
+        dynamo_targets = [
+            field
+            for field in self._meta.concrete_fields
+            if field.is_relation
+            and getattr(field.related_model, "_is_dynamo_model", False)
+            and field.name not in exclude
+        ]
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude | {field.name for field in dynamo_targets})
+        except DjangoValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in dynamo_targets:
+            value = getattr(self, field.attname)
+            if value is None:
+                if not field.blank:
+                    errors.setdefault(field.name, []).append(field.error_messages["null"])
+                continue
+            manager = field.related_model._default_manager
+            if not manager.filter(**{field.target_field.name: value}).exists():
+                message = field.error_messages["invalid"] % {
+                    "model": field.related_model._meta.verbose_name,
+                    "pk": value,
+                    "field": field.target_field.name,
+                    "value": value,
+                }
+                errors.setdefault(field.name, []).append(message)
+        if errors:
+            raise DjangoValidationError(errors)
+
     def validate_constraints(self, exclude=None):
         """Meta.constraints are SQL constraints; DynamoDB has none to check."""
 

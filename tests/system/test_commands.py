@@ -15,9 +15,9 @@ from dynamodb.models import IdempotencyKey
 from dynamodb.storage import ids
 from dynamodb.wire import client
 from tests.engine import free_port
-from tests.testapp.models import Device, EveryField, Note, Pledge
+from tests.testapp.models import Book, Device, EveryField, Note, Pledge, Shelf
 
-MODELS = [IdempotencyKey, Booking, EveryField, Note, Device, Pledge]
+MODELS = [IdempotencyKey, Booking, EveryField, Note, Device, Pledge, Shelf, Book]
 _fresh = itertools.count()
 
 

@@ -98,3 +98,31 @@ class Pledge(DynamoCompatibleModel):
 
     owner = models.ForeignKey(Owner, on_delete=models.PROTECT)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+
+class Shelf(DynamoCompatibleModel):
+    """A DynamoDB model other DynamoDB items refer to (Book.shelf, CASCADE)."""
+
+    table_name = "Shelf"
+    partition_key = "id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=50)
+
+
+class Book(DynamoCompatibleModel):
+    """On a Shelf (a relation between two DynamoDB models), sorted by title; counts stars."""
+
+    table_name = "Book"
+    partition_key = "shelf"
+    sort_key = "title"
+    secondary_indexes = [GlobalIndex("BookByAuthor", partition_key="author", sort_key="year")]
+
+    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE)
+    title = models.CharField(max_length=200)
+    author = models.CharField(max_length=100, null=True, blank=True)
+    year = models.IntegerField(null=True, blank=True)
+    stars = models.IntegerField(default=0)
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )

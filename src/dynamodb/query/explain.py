@@ -51,11 +51,17 @@ def steps_of(query):
         return []
     if plan.ids is not None:
         schema = plan.schema
+        if schema.id_index is not None:
+            through = f"the id cache, else a Query of index {schema.id_index.name!r} each"
+        elif schema.table.sort is None:
+            through = "nothing: the ids are the keys"
+        else:
+            through = "the id cache, else a Query of the table's partition each"
         steps = [
             {
                 "operation": "resolve ids",
                 "ids": [str(value) for value in plan.ids],
-                "through": f"the id cache, else a Query of index {schema.id_index.name!r} each",
+                "through": through,
             }
         ]
         fetch = "get_item" if plan.read.filter is None else "query"

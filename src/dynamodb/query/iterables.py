@@ -54,11 +54,13 @@ class ModelIterable:
         instance = query.schema.instance
         projected = None if plan.is_empty else plan.read.projected
         items = self.raw_items()
-        if not query.related:
+        known = self.queryset._known_related_objects
+        if not query.related and not known:
             for item in items:
                 yield instance(item, projected)
             return
         while chunk := [instance(item, projected) for item in islice(items, RELATED_CHUNK)]:
+            related.attach_known(chunk, known)
             related.load(query.schema, chunk, query.related)
             yield from chunk
 

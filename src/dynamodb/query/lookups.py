@@ -15,7 +15,7 @@ from django.core.exceptions import FieldError
 from django.db.models import Q
 from django.db.models.expressions import Combinable
 
-from ..exceptions import UnsupportedOperation, ValidationError
+from ..exceptions import InvalidLookupValue, UnsupportedOperation, ValidationError
 from ..storage.expressions import FILTER_LOOKUPS, convert
 
 LOOKUPS = frozenset(FILTER_LOOKUPS)
@@ -81,10 +81,16 @@ def _node(schema, q):
     children = []
     for child in q.children:
         if isinstance(child, Q):
-            children.append(_node(schema, child))
+            node = _node(schema, child)
+            if node.connector == q.connector and not node.negated:
+                children.extend(node.children)  # (a AND (b AND c)) is (a AND b AND c)
+            else:
+                children.append(node)
         else:
             expression, value = child
             children.append(resolve(schema, expression, value))
+    if len(children) == 1 and isinstance(children[0], Node) and not q.negated:
+        return children[0]
     return Node(q.connector, tuple(children), q.negated)
 
 
@@ -137,8 +143,11 @@ def resolve(schema, expression, value):
         lookup, value = "isnull", True  # as Django: filter(x=None) is x__isnull=True
     if lookup in ("in", "range") and value is not None and not isinstance(value, str | bytes):
         value = list(value)
+        if lookup == "in" and not value:
+            return Leaf(converter, lookup, [], expression)  # matches nothing, as in Django
     try:
         converted = convert(converter, lookup, value)
     except ValidationError as error:
-        raise ValidationError(name, f"{expression}: {'; '.join(error.messages)}") from error
+        reason = "; ".join(error.messages).rstrip(".")
+        raise InvalidLookupValue(name, f"{reason} ({expression}).") from error
     return Leaf(converter, lookup, converted, expression)

@@ -69,7 +69,7 @@ def plan(schema, query, *, count=False, attributes=None):
         read = Read(schema, SCAN, index, filter=condition, **options)
         return Plan(schema, read, segments=query.segments)
     pk = [c for c in conjuncts if c.converter is schema.pk and c.lookup in ("exact", "in")]
-    if pk and schema.id_index is not None and query.index is None:
+    if pk and query.index is None and (schema.id_index is not None or pk[0].lookup == "in"):
         return _id_plan(schema, pk[0], conjuncts, nodes, order_field, descending, options)
     index = _choose_index(schema, query, conjuncts, nodes, order_field)
     partition = [leaf for leaf in conjuncts if leaf.converter is index.partition]

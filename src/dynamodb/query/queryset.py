@@ -13,7 +13,7 @@ import collections
 import copy
 
 from django.core.exceptions import FieldError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, models
 
 from ..exceptions import UnsupportedOperation
 from ..storage.paging import Page, check_limit
@@ -29,8 +29,17 @@ MAX_GET_RESULTS = 21
 REPR_OUTPUT_SIZE = 20
 
 
-class DynamoQuerySet(RefusedMethods):
-    """A lazy query of a DynamoCompatibleModel's items in DynamoDB."""
+class DynamoQuerySet(RefusedMethods, models.QuerySet):
+    """A lazy query of a DynamoCompatibleModel's items in DynamoDB.
+
+    A ``django.db.models.QuerySet`` to the code that checks (django-filter,
+    DRF): every method is this class's own or a refusal, so nothing reaches
+    Django's SQL machinery. Django's async methods (``acount``, ``aget``...)
+    run the sync ones in a thread, as Django's own do.
+    """
+
+    # This query (a query.Query), not Django's SQL one.
+    query = None
 
     def __init__(self, model=None, query=None, using=None, hints=None):
         self.model = model
@@ -42,6 +51,13 @@ class DynamoQuerySet(RefusedMethods):
         self._fields = None
         # Django's forms read it (ModelChoiceIterator); ForeignKeys to load are in query.related.
         self._prefetch_related_lookups = ()
+        # Set by Django's related managers (user.booking_set): {field: {value: target}}.
+        self._known_related_objects = {}
+        self._defer_next_filter = False
+        self._deferred_filter = None
+        self._sticky_filter = False
+        self._for_write = False
+        self._prefetch_done = False
 
     @classmethod
     def as_manager(cls):
@@ -71,7 +87,12 @@ class DynamoQuerySet(RefusedMethods):
         clone._iterable_class = self._iterable_class
         clone._fields = self._fields
         clone._prefetch_related_lookups = self._prefetch_related_lookups
+        clone._known_related_objects = self._known_related_objects
         return clone
+
+    def _add_hints(self, **hints):
+        """Django's related managers hint the instance they belong to."""
+        self._hints.update(hints)
 
     # Evaluation
 
@@ -385,6 +406,7 @@ class DynamoQuerySet(RefusedMethods):
         return run(writes.delete(self.query, self))
 
     delete.alters_data = True
+    delete.queryset_only = True
     update.alters_data = True
     create.alters_data = True
     bulk_create.alters_data = True

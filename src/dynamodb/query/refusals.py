@@ -23,6 +23,9 @@ INSTEAD = {
     "datetimes": "read the field with values_list(..., flat=True) and truncate in Python",
     "contains": "filter(pk=obj.pk).exists()",
     "bulk_update": "save() each instance (a conditional write each) or use update()",
+    "resolve_expression": "a DynamoDB QuerySet cannot be an SQL subquery: pass "
+    "list(queryset.values_list(..., flat=True)) instead",
+    "aiterator": "iterate it in sync_to_async, or use the other async methods (acount, aget...)",
 }
 
 
@@ -39,6 +42,15 @@ def _refused(name, instead):
 
 class RefusedMethods:
     """The Django QuerySet methods a DynamoDB QuerySet refuses, with the way out."""
+
+    def __and__(self, other):
+        _refused("combine QuerySets with &", "chain filter() calls instead")(self)
+
+    def __or__(self, other):
+        _refused("combine QuerySets with |", "use one filter(Q(...) | Q(...))")(self)
+
+    def __xor__(self, other):
+        _refused("combine QuerySets with ^", "use one filter(Q(...) ^ Q(...))")(self)
 
 
 for _name, _instead in INSTEAD.items():

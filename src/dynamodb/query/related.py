@@ -7,9 +7,42 @@ one BatchGetItem), and cached on each instance as Django's own
 ``select_related`` would, so ``booking.user`` sends no query.
 """
 
+from django.apps import apps
 from django.core.exceptions import FieldError
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 
 from ..exceptions import UnsupportedOperation
+from ..storage.schema import is_dynamo_model
+
+
+class DynamoTargetDescriptorMixin:
+    """``item.relation`` when the target is a DynamoDB model: read through its ``objects``.
+
+    Django's descriptors read a target through its ``_base_manager``, which
+    for a DynamoDB model is the SQL manager that sees nothing (kept so for
+    Django's deletion collector): this one reads DynamoDB (a GetItem by id).
+    """
+
+    def get_queryset(self, **hints):
+        return self.field.remote_field.model._default_manager.all()
+
+
+def install_descriptors():
+    """Give every ForeignKey (and OneToOneField) to a DynamoDB model the descriptor above."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not (field.is_relation and is_dynamo_model(field.related_model)):
+                continue
+            descriptor = model.__dict__.get(field.name)
+            if isinstance(descriptor, ForwardManyToOneDescriptor) and not isinstance(
+                descriptor, DynamoTargetDescriptorMixin
+            ):
+                cls = type(
+                    f"Dynamo{type(descriptor).__name__}",
+                    (DynamoTargetDescriptorMixin, type(descriptor)),
+                    {},
+                )
+                setattr(model, field.name, cls(field))
 
 
 def relation_names(schema, names):
@@ -30,6 +63,15 @@ def relation_names(schema, names):
                 f"({', '.join(relations) or 'none'}), not relations of those."
             )
     return tuple(dict.fromkeys(names))
+
+
+def attach_known(instances, known):
+    """Cache targets already in hand (``user.booking_set``'s user) on the instances."""
+    for field, targets in known.items():
+        for instance in instances:
+            target = targets.get(getattr(instance, field.attname))
+            if target is not None:
+                field.set_cached_value(instance, target)
 
 
 def load(schema, instances, names):

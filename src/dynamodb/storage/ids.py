@@ -26,6 +26,7 @@ from collections import OrderedDict
 
 from ..conf import conf
 from ..exceptions import ConditionFailed, DynamoError, ValidationError
+from ..wire.marshalling import serialize_value
 from ..wire.requests import Request
 from .compiler import compile_read, id_read
 from .paging import Pager
@@ -192,6 +193,8 @@ def key_for_id(schema, value):
     From the in-process cache, else through the id index (or, for a model
     whose id is its partition key, the table), and then cached.
     """
+    if schema.pk is schema.table.partition and schema.table.sort is None:
+        return {schema.pk.attribute: serialize_value(value)}  # the id is the key
     raw = key_cache.get(schema.table_name, value)
     if raw is not None:
         return raw
