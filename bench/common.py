@@ -26,12 +26,22 @@ for name, value in {
 def setup_django(endpoint_url, prefix):
     """Configure Django for the engine at ``endpoint_url`` with a table prefix of the run."""
     import django
-    from django.conf import settings
 
     django.setup()
-    settings.DYNAMODB_ENDPOINT_URL = endpoint_url
-    settings.DYNAMODB_TABLE_PREFIX = prefix
-    settings.DYNAMODB_MAX_ATTEMPTS = 3
+    use_settings(
+        DYNAMODB_ENDPOINT_URL=endpoint_url, DYNAMODB_TABLE_PREFIX=prefix, DYNAMODB_MAX_ATTEMPTS=3
+    )
+
+
+def use_settings(**values):
+    """Set Django settings for the rest of the run; the dynamodb app reads them anew."""
+    from django.conf import settings
+
+    from dynamodb.conf import conf
+
+    for name, value in values.items():
+        setattr(settings, name, value)
+    conf.reload()
 
 
 def raw_boto3_client(endpoint_url):

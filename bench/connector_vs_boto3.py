@@ -1,11 +1,14 @@
-"""The Connector against raw boto3 and PynamoDB, on the same table and engine, in one run.
+"""The Connector and the QuerySet against raw boto3 and PynamoDB, on one table and engine.
 
     ./manage.sh bench connector [--repeat N] [--bulk N] [--engine moto|dynalite]
 
 For get, insert, update (one field), select (one page of 25) and bulk insert,
 prints per-operation median wall time, p99, and the benchmark process's CPU
 time per operation (the engine runs in another process, so CPU is the
-library's own cost), then the ratios Connector / boto3 and Connector / PynamoDB.
+library's own cost), then the ratios Connector / boto3, Connector / PynamoDB and
+QuerySet / Connector.
+"QuerySet" is ``Model.objects`` (``create``, ``get``, ``save(update_fields=...)``,
+a slice of 25 of ``filter(user=...)``).
 "Connector" runs on its default transport (lean); "Connector on boto3" on
 ``DYNAMODB_TRANSPORT=boto3``, which shows what the Connector itself adds to a
 boto3 client. Operations of the libraries alternate in rounds so that drift in
@@ -19,7 +22,7 @@ import datetime
 import decimal
 import itertools
 
-from common import booking_table, fmt, measure, print_table, raw_boto3_client
+from common import booking_table, fmt, measure, print_table, raw_boto3_client, use_settings
 
 from tests.engine import ENGINES
 
@@ -127,11 +130,9 @@ class ViaConnector:
         self.loaded = {}
 
     def prepare(self):
-        from django.conf import settings
+        from dynamodb.wire.client import get_client
 
-        from dynamodb.client import get_client
-
-        settings.DYNAMODB_TRANSPORT = self.transport
+        use_settings(DYNAMODB_TRANSPORT=self.transport)
         get_client()  # built outside the measured calls
 
     def booking(self, moment):
@@ -155,6 +156,31 @@ class ViaConnector:
 
     def bulk(self, moments):
         self.connector.bulk_insert([self.booking(moment) for moment in moments])
+
+
+class ViaQuerySet(ViaConnector):
+    """Model.objects: the QuerySet and the model's save(), on the default transport."""
+
+    name = "QuerySet"
+
+    def insert(self, moment):
+        self.loaded[moment] = self.model.objects.create(
+            user_id=self.user, date_at=moment, date_for=moment, address="1 Main St", name="Dinner"
+        )
+
+    def get(self, moment):
+        return self.model.objects.get(user=self.user, date_at=moment)
+
+    def update(self, moment):
+        booking = self.loaded[moment]
+        booking.name = "Lunch"
+        booking.save(update_fields=["name"])
+
+    def select(self, _):
+        return list(self.model.objects.filter(user=self.user)[:25])
+
+    def bulk(self, moments):
+        """None: bulk_create never overwrites, so it is conditional puts, not BatchWriteItem."""
 
 
 class ViaConnectorOnBoto3(ViaConnector):
@@ -227,6 +253,7 @@ def run(engine_name, repeat, bulk_size, rounds=3):
         libraries = [
             Raw(table, 1),
             ViaConnector(table, 2),
+            ViaQuerySet(table, 5),
             ViaConnectorOnBoto3(table, 4),
             ViaPynamo(table, 3),
         ]
@@ -245,6 +272,8 @@ def run(engine_name, repeat, bulk_size, rounds=3):
         day = 0
         for _round in range(rounds):
             for library in libraries:
+                if isinstance(library, ViaQuerySet):
+                    continue
                 day += 1
                 part_moments = [
                     START + datetime.timedelta(days=day, microseconds=n) for n in range(part)
@@ -286,6 +315,7 @@ def report(results, engine_name, repeat, rounds, bulk_size):
         for ours, other in (
             ("Connector", "boto3"),
             ("Connector", "PynamoDB"),
+            ("QuerySet", "Connector"),
             ("Connector on boto3", "boto3"),
         ):
             ours_wall, ours_cpu = value(ours, 0), value(ours, 1)
@@ -303,6 +333,8 @@ def report(results, engine_name, repeat, rounds, bulk_size):
             "CPU vs boto3",
             "wall vs PynamoDB",
             "CPU vs PynamoDB",
+            "QuerySet: wall vs Connector",
+            "CPU vs Connector",
             "on boto3: wall vs boto3",
             "CPU vs boto3",
         ),

@@ -73,6 +73,8 @@ django.setup()
 from django.conf import settings
 settings.DYNAMODB_ENDPOINT_URL = endpoint_url
 settings.DYNAMODB_TABLE_PREFIX = prefix
+from dynamodb.conf import conf
+conf.reload()
 from django.core.management import call_command
 from booking.models import Booking
 from dynamodb.connector import Connector

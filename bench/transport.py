@@ -25,7 +25,7 @@ import itertools
 import statistics
 import time
 
-from common import booking_table, fmt, print_table
+from common import booking_table, fmt, print_table, use_settings
 from connector_vs_boto3 import START, Raw, ViaConnector
 
 from tests.engine import ENGINES
@@ -39,13 +39,11 @@ class RawOn(Raw):
     """Raw boto3 calls on a plain boto3 client, or on the Connector's lean client."""
 
     def __init__(self, table, user, transport):
-        from django.conf import settings
-
-        from dynamodb.client import get_client
+        from dynamodb.wire.client import get_client
 
         super().__init__(table, user)
         if transport == "lean":
-            settings.DYNAMODB_TRANSPORT = transport
+            use_settings(DYNAMODB_TRANSPORT=transport)
             self.client = get_client()
         self.name = transport
         self.transport = transport
@@ -62,9 +60,7 @@ class ConnectorOn(ViaConnector):
 
 def cpu_per_call(library, operation, moments):
     """Mean process CPU ms per call of ``operation`` over ``moments`` (one warm-up call first)."""
-    from django.conf import settings
-
-    settings.DYNAMODB_TRANSPORT = library.transport
+    use_settings(DYNAMODB_TRANSPORT=library.transport)
     method = getattr(library, operation)
     warm_up = next(_warm_ups)
     if operation == "update":

@@ -18,10 +18,11 @@ from . import execution, related
 RELATED_CHUNK = 100
 
 
-def raw_items(queryset, chunk_size=None):
-    """The raw items of a QuerySet, lazily, sent with the synchronous client."""
+def raw_items(queryset, chunk_size=None, limit=None):
+    """The raw items of a QuerySet (at most ``limit``), lazily, sent with the sync client."""
     query = queryset.query
     plan = query.plan
+    limit = query.limit if limit is None else limit
     if plan.segments > 1 and not plan.is_empty:
         pagers = [
             paging.Pager(
@@ -31,22 +32,23 @@ def raw_items(queryset, chunk_size=None):
             for n in range(plan.segments)
         ]
         items = paging.parallel_raw_items(pagers)
-        return islice(items, query.low, query.high)
-    return stream(execution.rows(plan, query.limit, query.low, chunk_size))
+        return islice(items, query.low, None if limit is None else query.low + limit)
+    return stream(execution.rows(plan, limit, query.low, chunk_size))
 
 
 class ModelIterable:
     """Model instances; fields outside a partial projection (``only()``, an index) deferred."""
 
-    def __init__(self, queryset, chunk_size=None, items=None):
+    def __init__(self, queryset, chunk_size=None, items=None, limit=None):
         self.queryset = queryset
         self.chunk_size = chunk_size
         self.items = items  # raw items already read (a page); None: read them
+        self.limit = limit  # None: the QuerySet's slice
 
     def raw_items(self):
         if self.items is not None:
             return iter(self.items)
-        return raw_items(self.queryset, self.chunk_size)
+        return raw_items(self.queryset, self.chunk_size, self.limit)
 
     def __iter__(self):
         query = self.queryset.query

@@ -9,7 +9,7 @@ or regex matches, date transforms, lookups across a relation) is refused here
 with the way out.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import FieldError
 from django.db.models import Q
@@ -33,8 +33,7 @@ REFUSALS = {
 }
 
 
-@dataclass(frozen=True)
-class Leaf:
+class Leaf(NamedTuple):
     """One lookup: a field's converter, the lookup name and its DynamoDB value(s)."""
 
     converter: object
@@ -43,8 +42,7 @@ class Leaf:
     expression: str
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """``AND`` or ``OR`` of children (Leaf or Node), negated or not."""
 
     connector: str
@@ -73,8 +71,10 @@ def combine(left, right, connector="AND"):
 
 def where(schema, args, kwargs):
     """The tree of ``filter(*args, **kwargs)``: Q objects and keyword lookups, ANDed."""
-    q = Q(*args, **kwargs)
-    return _node(schema, q)
+    if not args:  # keyword lookups only (the usual case): no Q to build and walk
+        leaves = [resolve(schema, name, value) for name, value in sorted(kwargs.items())]
+        return Node("AND", tuple(leaves))
+    return _node(schema, Q(*args, **kwargs))
 
 
 def _node(schema, q):
@@ -96,6 +96,9 @@ def _node(schema, q):
 
 def resolve(schema, expression, value):
     """The Leaf of one keyword lookup, e.g. ``("date_at__gte", moment)``."""
+    converter = schema.by_name.get(expression)
+    if converter is not None and value is not None and not isinstance(value, Combinable):
+        return _leaf(converter, "exact", value, expression)  # field=value: the usual case
     model = schema.label
     if not isinstance(expression, str) or not expression:
         raise FieldError(f"{expression!r} is not a lookup on {model}.")
@@ -145,9 +148,13 @@ def resolve(schema, expression, value):
         value = list(value)
         if lookup == "in" and not value:
             return Leaf(converter, lookup, [], expression)  # matches nothing, as in Django
+    return _leaf(converter, lookup, value, expression)
+
+
+def _leaf(converter, lookup, value, expression):
     try:
         converted = convert(converter, lookup, value)
     except ValidationError as error:
         reason = "; ".join(error.messages).rstrip(".")
-        raise InvalidLookupValue(name, f"{reason} ({expression}).") from error
+        raise InvalidLookupValue(converter.name, f"{reason} ({expression}).") from error
     return Leaf(converter, lookup, converted, expression)

@@ -26,7 +26,7 @@ from . import bounds
 from .lookups import Leaf
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Plan:
     """How a QuerySet reads: ``read`` (None when nothing can match), or ids to resolve first.
 
@@ -50,13 +50,16 @@ class Plan:
 
 def plan(schema, query, *, count=False, attributes=None):
     """The Plan of a ``query.Query``; ``count`` asks for Select=COUNT."""
-    empty = Plan(schema, None)
     if query.empty:
-        return empty
+        return Plan(schema, None)
     conjuncts, nodes = _split(query.where)
     if conjuncts is None:
-        return empty
+        return Plan(schema, None)
     options = {"consistent": query.consistent, "attributes": attributes, "count": count}
+    if not nodes and not query.scan and query.index is None:
+        key = _full_key(schema, conjuncts)
+        if key is not None:  # the table's key, exactly: the plan of get(user=..., date_at=...)
+            return Plan(schema, Read(schema, GET_ITEM, schema.table, key=key, **options))
     order_field, descending = _order(schema, query)
     if query.scan:
         index = schema.index(query.index) if query.index else schema.table
@@ -75,24 +78,51 @@ def plan(schema, query, *, count=False, attributes=None):
     partition = [leaf for leaf in conjuncts if leaf.converter is index.partition]
     values = {_hashable(leaf.value) for leaf in partition if leaf.lookup == "exact"}
     if len(values) > 1:
-        return empty  # two different partitions: nothing is in both
+        return Plan(schema, None)  # two different partitions: nothing is in both
     sort = [c for c in conjuncts if c.converter is index.sort and c.lookup in KEY_LOOKUPS]
     merged = bounds.merge(index.sort, sort)
     if merged == bounds.EMPTY:
-        return empty
-    rest = [leaf for leaf in conjuncts if leaf not in partition and leaf not in sort]
-    _refuse_key_filters(schema, index, [*rest, *nodes])
-    key = _key(index, partition[0], merged)
-    condition = _condition(schema, [*rest, *nodes])
+        return Plan(schema, None)
+    rest = nodes
+    if len(partition) + len(sort) < len(conjuncts):
+        used = {id(leaf) for leaf in (*partition, *sort)}
+        rest = [leaf for leaf in conjuncts if id(leaf) not in used] + nodes
+    condition = None
+    if rest:
+        _refuse_key_filters(schema, index, rest)
+        condition = _condition(schema, rest)
     if _is_get(index, merged, condition):
         raw_key = {index.partition.attribute: partition[0].value}
         if index.sort is not None:
             raw_key[index.sort.attribute] = merged[1]
+        _check_key_sizes(index, raw_key)
         return Plan(schema, Read(schema, GET_ITEM, index, key=raw_key, **options))
+    key = _key(index, partition[0], merged)
     read = Read(
         schema, QUERY, index, key_condition=key, filter=condition, descending=descending, **options
     )
     return Plan(schema, read)
+
+
+def _full_key(schema, conjuncts):
+    """The raw key when the lookups are exact values of the table's keys and nothing else.
+
+    The plan of ``get(user=..., date_at=...)``, decided before anything else
+    (a GetItem returns one item: no order applies).
+    """
+    table = schema.table
+    wanted = 1 if table.sort is None else 2
+    if len(conjuncts) != wanted:
+        return None
+    key = {}
+    for leaf in conjuncts:
+        if leaf.lookup != "exact" or leaf.converter not in (table.partition, table.sort):
+            return None
+        key[leaf.converter.attribute] = leaf.value
+    if len(key) != wanted:
+        return None  # one key twice
+    _check_key_sizes(table, key)
+    return key
 
 
 def _split(where):
@@ -116,7 +146,9 @@ def _hashable(value):
 
 def _order(schema, query):
     """(converter of the sort key to order by, descending), from order_by, reverse and Meta."""
-    names = query.order if query.order is not None else tuple(schema.model._meta.ordering)
+    names = query.order if query.order is not None else schema.model._meta.ordering
+    if not names:
+        return None, query.reversed
     keys = [schema.table.partition.name, schema.table.partition.attname]
     names = [name for name in names if name.lstrip("-") not in keys]
     if not names:
@@ -158,10 +190,11 @@ def _choose_index(schema, query, conjuncts, nodes, order_field):
                 f"{index.sort.name if index.sort else 'nothing'}, not {order_field.name}."
             )
         return index
-    candidates = [schema.table, *schema.local_indexes, *schema.global_indexes]
-    usable = [index for index in candidates if index.partition in equal]
+    usable = [index for index in schema.query_indexes if index.partition in equal]
     if order_field is not None:
         usable = [index for index in usable if index.sort is order_field]
+    if len(usable) == 1:
+        return usable[0]
     if not usable:
         raise UnsupportedOperation(_no_index_message(schema, conjuncts, order_field))
     conditioned = {leaf.converter for leaf in conjuncts if leaf.lookup in KEY_LOOKUPS}
@@ -211,6 +244,7 @@ def _converters(conditions):
 
 
 def _key(index, partition, merged):
+    """The KeyConditionExpression: the partition's value and the merged sort-key condition."""
     check_key_value(
         partition.converter.name, partition.value, key_size_limit(index, partition.converter)
     )
@@ -221,6 +255,15 @@ def _key(index, partition, merged):
             check_key_value(index.sort.name, item, key_size_limit(index, index.sort))
         condition &= lookup_condition(Key(index.sort.attribute), lookup, value)
     return condition
+
+
+def _check_key_sizes(index, raw_key):
+    """A GetItem's key values: non-empty and within DynamoDB's key sizes."""
+    for converter in (index.partition, index.sort):
+        if converter is not None:
+            check_key_value(
+                converter.name, raw_key[converter.attribute], key_size_limit(index, converter)
+            )
 
 
 def _is_get(index, merged, condition):

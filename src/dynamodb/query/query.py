@@ -1,39 +1,50 @@
 """The state of a QuerySet: what it asks for, immutable, replaced by every chained call."""
 
-from dataclasses import dataclass, replace
-from functools import cached_property
-
 from ..storage.schema import schema_for
 from . import planner
 from .lookups import EVERYTHING
 
 
-@dataclass(frozen=True)
 class Query:
-    """Lookups, index, order, slice and projection of a QuerySet.
+    """Lookups, index, order, slice and projection of a QuerySet; never changed once built.
 
     ``order`` is None for the model's default order, ``()`` for the index's
     natural order; ``low``/``high`` the slice; ``fields`` the projection
     (None: every field); ``related`` the ForeignKeys to load with each page.
+    The defaults are class attributes: a query holds only what was set, and
+    ``replace`` copies that (every chained call makes one, so it is cheap).
     """
 
-    model: type
-    where: object = EVERYTHING
-    index: str | None = None
-    scan: bool = False
-    segments: int = 1
-    order: tuple | None = None
-    reversed: bool = False
-    low: int = 0
-    high: int | None = None
-    fields: tuple | None = None
-    related: tuple = ()
-    consistent: bool | None = None
-    empty: bool = False
+    where = EVERYTHING
+    index = None
+    scan = False
+    segments = 1
+    order = None
+    reversed = False
+    low = 0
+    high = None
+    fields = None
+    related = ()
+    consistent = None
+    empty = False
 
-    @cached_property
+    def __init__(self, model):
+        self.model = model
+
+    def __eq__(self, other):
+        return isinstance(other, Query) and self._state() == other._state()
+
+    __hash__ = None
+
+    def _state(self):
+        return {k: v for k, v in self.__dict__.items() if k not in ("schema", "plan")}
+
+    @property
     def schema(self):
-        return schema_for(self.model)
+        schema = self.__dict__.get("schema")
+        if schema is None:
+            schema = self.__dict__["schema"] = schema_for(self.model)
+        return schema
 
     @property
     def is_sliced(self):
@@ -44,7 +55,13 @@ class Query:
         return None if self.high is None else self.high - self.low
 
     def replace(self, **changes):
-        return replace(self, **changes)
+        """A new query with ``changes``; the schema is kept, the plan recomputed."""
+        clone = Query.__new__(Query)
+        state = clone.__dict__
+        state.update(self.__dict__)
+        state.pop("plan", None)
+        state.update(changes)
+        return clone
 
     def sliced(self, start, stop):
         """This query limited to ``[start:stop]`` of its current slice."""
@@ -64,10 +81,15 @@ class Query:
         needed += [schema.by_name[name] for name in self.fields]
         return tuple(dict.fromkeys(c.attribute for c in needed if c is not None))
 
-    @cached_property
+    @property
     def plan(self):
         """The Plan of this query's items (computed once)."""
-        return planner.plan(self.schema, self, attributes=self.attributes())
+        plan = self.__dict__.get("plan")
+        if plan is None:
+            plan = self.__dict__["plan"] = planner.plan(
+                self.schema, self, attributes=self.attributes()
+            )
+        return plan
 
     def count_plan(self):
         return planner.plan(self.schema, self, count=True)

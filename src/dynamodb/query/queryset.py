@@ -16,7 +16,8 @@ from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, models
 
 from ..exceptions import UnsupportedOperation
-from ..storage.paging import Page, check_limit
+from ..storage.compiler import GET_ITEM, compile_read
+from ..storage.paging import Page, check_limit, single_item
 from ..storage.steps import collect, run
 from . import execution, explain, lookups, related, writes
 from .iterables import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
@@ -40,6 +41,18 @@ class DynamoQuerySet(RefusedMethods, models.QuerySet):
 
     # This query (a query.Query), not Django's SQL one.
     query = None
+    _iterable_class = ModelIterable
+    _fields = None
+    # Django's forms read it (ModelChoiceIterator); ForeignKeys to load are in query.related.
+    _prefetch_related_lookups = ()
+    # Set by Django's related managers (user.booking_set): {field: {value: target}}.
+    _known_related_objects = {}  # replaced, never changed in place
+    # Attributes Django's own code may read or set on a QuerySet.
+    _defer_next_filter = False
+    _deferred_filter = None
+    _sticky_filter = False
+    _for_write = False
+    _prefetch_done = False
 
     def __init__(self, model=None, query=None, using=None, hints=None):
         self.model = model
@@ -47,17 +60,6 @@ class DynamoQuerySet(RefusedMethods, models.QuerySet):
         self._db = using
         self._hints = hints or {}
         self._result_cache = None
-        self._iterable_class = ModelIterable
-        self._fields = None
-        # Django's forms read it (ModelChoiceIterator); ForeignKeys to load are in query.related.
-        self._prefetch_related_lookups = ()
-        # Set by Django's related managers (user.booking_set): {field: {value: target}}.
-        self._known_related_objects = {}
-        self._defer_next_filter = False
-        self._deferred_filter = None
-        self._sticky_filter = False
-        self._for_write = False
-        self._prefetch_done = False
 
     @classmethod
     def as_manager(cls):
@@ -80,14 +82,12 @@ class DynamoQuerySet(RefusedMethods, models.QuerySet):
         return not self.query.scan
 
     def _chain(self, **changes):
-        clone = self.__class__(
-            self.model, self.query.replace(**changes) if changes else self.query, self._db
-        )
-        clone._hints = self._hints
-        clone._iterable_class = self._iterable_class
-        clone._fields = self._fields
-        clone._prefetch_related_lookups = self._prefetch_related_lookups
-        clone._known_related_objects = self._known_related_objects
+        """A new QuerySet with this one's settings (its query changed), without its results."""
+        clone = self.__class__.__new__(self.__class__)
+        clone.__dict__.update(self.__dict__)
+        clone._result_cache = None
+        if changes:
+            clone.query = self.query.replace(**changes)
         return clone
 
     def _add_hints(self, **hints):
@@ -273,10 +273,22 @@ class DynamoQuerySet(RefusedMethods, models.QuerySet):
 
         ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` as in Django.
         """
-        clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
-        if clone.query.high is None:
-            clone = clone._chain(high=clone.query.low + MAX_GET_RESULTS)
-        found = list(clone)
+        clone = self.filter(*args, **kwargs) if args or kwargs else self
+        query = clone.query
+        plan = query.plan
+        read = plan.read
+        if (
+            plan.ids is None
+            and read is not None
+            and read.operation == GET_ITEM
+            and clone._is_plain()
+        ):
+            # A full key: one GetItem, nothing to iterate or count.
+            item = run(single_item(compile_read(read)))
+            found = [] if item is None else [query.schema.instance(item)]
+        else:
+            limit = MAX_GET_RESULTS if query.limit is None else query.limit
+            found = list(self._iterable_class(clone, limit=limit))
         if len(found) == 1:
             return found[0]
         name = self.model._meta.object_name
@@ -285,6 +297,17 @@ class DynamoQuerySet(RefusedMethods, models.QuerySet):
         many = "more than 20" if len(found) == MAX_GET_RESULTS else len(found)
         raise self.model.MultipleObjectsReturned(
             f"get() returned more than one {name} -- it returned {many}!"
+        )
+
+    def _is_plain(self):
+        """Whether evaluating yields whole instances with nothing attached (no related, slice)."""
+        query = self.query
+        return (
+            self._iterable_class is ModelIterable
+            and not query.related
+            and not self._known_related_objects
+            and query.fields is None
+            and not query.is_sliced
         )
 
     def first(self):

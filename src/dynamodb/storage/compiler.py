@@ -23,9 +23,11 @@ QUERY = "query"
 SCAN = "scan"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Read:
     """What one read does: which operation on which index, with which conditions.
+
+    A value: built once and never changed (``replace`` makes another).
 
     ``key`` is the raw-value key of a GetItem; ``key_condition`` and
     ``filter`` are boto3 conditions; ``attributes`` the attribute names to

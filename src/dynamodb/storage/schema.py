@@ -90,6 +90,8 @@ class ModelSchema:
             self.id_index = IndexSchema(constants.ID_INDEX_NAME, self.pk, None, frozenset(), True)
             self.global_indexes.append(self.id_index)
         self._deferred = [DEFERRED] * len(self.converters)
+        # What a query may read, the table first: the planner's candidates.
+        self.query_indexes = (self.table, *self.local_indexes, *self.global_indexes)
         self.index_key_attributes = frozenset(
             attribute
             for index in self.indexes.values()
