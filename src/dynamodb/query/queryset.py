@@ -16,21 +16,18 @@ from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, models
 
 from ..exceptions import UnsupportedOperation
-from ..storage.compiler import GET_ITEM, compile_read
-from ..storage.paging import Page, check_limit, single_item
-from ..storage.steps import collect, run
-from . import execution, explain, lookups, related, writes
+from ..storage.paging import check_limit
+from . import lookups, related
 from .iterables import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
+from .methods import ReadMethods, WriteMethods
 from .query import Query
 from .refusals import RefusedMethods
 
-# Items get() reads at most to tell one from several (as Django's MAX_GET_RESULTS).
-MAX_GET_RESULTS = 21
 # Items repr() shows (as Django's REPR_OUTPUT_SIZE).
 REPR_OUTPUT_SIZE = 20
 
 
-class DynamoQuerySet(RefusedMethods, models.QuerySet):
+class DynamoQuerySet(ReadMethods, WriteMethods, RefusedMethods, models.QuerySet):
     """A lazy query of a DynamoCompatibleModel's items in DynamoDB.
 
     A ``django.db.models.QuerySet`` to the code that checks (django-filter,
@@ -266,181 +263,7 @@ class DynamoQuerySet(RefusedMethods, models.QuerySet):
             names.append(name if name != "pk" else converter.name)
         return tuple(names)
 
-    # Reads
-
-    def get(self, *args, **kwargs):
-        """The one matching item: a GetItem for a full key or an id, else a Query.
-
-        ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` as in Django.
-        """
-        clone = self.filter(*args, **kwargs) if args or kwargs else self
-        query = clone.query
-        plan = query.plan
-        read = plan.read
-        if (
-            plan.ids is None
-            and read is not None
-            and read.operation == GET_ITEM
-            and clone._is_plain()
-        ):
-            # A full key: one GetItem, nothing to iterate or count.
-            item = run(single_item(compile_read(read)))
-            found = [] if item is None else [query.schema.instance(item)]
-        else:
-            limit = MAX_GET_RESULTS if query.limit is None else query.limit
-            found = list(self._iterable_class(clone, limit=limit))
-        if len(found) == 1:
-            return found[0]
-        name = self.model._meta.object_name
-        if not found:
-            raise self.model.DoesNotExist(f"{name} matching query does not exist.")
-        many = "more than 20" if len(found) == MAX_GET_RESULTS else len(found)
-        raise self.model.MultipleObjectsReturned(
-            f"get() returned more than one {name} -- it returned {many}!"
-        )
-
-    def _is_plain(self):
-        """Whether evaluating yields whole instances with nothing attached (no related, slice)."""
-        query = self.query
-        return (
-            self._iterable_class is ModelIterable
-            and not query.related
-            and not self._known_related_objects
-            and query.fields is None
-            and not query.is_sliced
-        )
-
-    def first(self):
-        """The first item in the sort key's order (any item of a Scan), or None."""
-        for instance in self[:1]:
-            return instance
-        return None
-
-    def last(self):
-        """The last item in the sort key's order (read backwards: one request), or None."""
-        for instance in self.reverse()[:1]:
-            return instance
-        return None
-
-    def earliest(self, *fields):
-        """The item with the smallest sort key (``fields`` or Meta.get_latest_by)."""
-        return self._by_latest(fields, descending=False)
-
-    def latest(self, *fields):
-        """The item with the largest sort key (``fields`` or Meta.get_latest_by)."""
-        return self._by_latest(fields, descending=True)
-
-    def _by_latest(self, fields, descending):
-        names = fields or _as_tuple(self.model._meta.get_latest_by)
-        if not names:
-            raise ValueError("earliest() and latest() require a field name or get_latest_by.")
-        ordered = self.order_by(*names)
-        return (ordered.reverse() if descending else ordered)[:1].get()
-
-    def exists(self):
-        """Whether any item matches: keys only, stopping at the first match."""
-        if self._result_cache is not None:
-            return bool(self._result_cache)
-        plan = self.query.keys_plan()
-        return bool(run(collect(execution.rows(plan, limit=1, offset=self.query.low))))
-
-    def count(self):
-        """How many items match: ``Select=COUNT`` over every page (nothing else is read)."""
-        if self._result_cache is not None:
-            return len(self._result_cache)
-        query = self.query
-        total = run(execution.count(query.count_plan()))
-        high = total if query.high is None else min(total, query.high)
-        return max(0, high - query.low)
-
-    def in_bulk(self, id_list=None, *, field_name="pk"):
-        """{id: instance} of these ids (BatchGetItem after resolving them), or of every item."""
-        schema = self.query.schema
-        if field_name not in ("pk", schema.pk.name):
-            raise ValueError(f"in_bulk()'s field_name must be the primary key of {schema.label}.")
-        if id_list is None:
-            return {instance.pk: instance for instance in self}
-        ids = list(id_list)
-        if not ids:
-            return {}
-        return {instance.pk: instance for instance in self.filter(pk__in=ids)}
-
-    def iterator(self, chunk_size=None):
-        """The items without caching them; ``chunk_size`` items per request (its Limit)."""
-        check_limit("chunk_size", chunk_size, minimum=1)
-        return iter(self._iterable_class(self, chunk_size))
-
-    def page(self, size, cursor=None):
-        """One request's items (at most ``size``) and the cursor continuing after them.
-
-        The cursor is DynamoDB's LastEvaluatedKey (None on the last page):
-        pass it back as ``cursor=`` to read the next page.
-        """
-        check_limit("size", size, minimum=1, required=True)
-        query = self.query
-        if query.is_sliced:
-            raise TypeError("Cannot page a query once a slice has been taken.")
-        items, next_cursor = run(execution.page(query.plan, size, cursor))
-        return Page(list(self._iterable_class(self, items=items)), next_cursor)
-
-    def cursor_for(self, instance):
-        """The cursor that continues this QuerySet's pages right after ``instance``."""
-        return execution.start_key(self.query.plan, instance)
-
-    def explain(self, format=None, **options):
-        """The request(s) this QuerySet would send, placeholders resolved; sends nothing."""
-        return explain.explain(self.query, format)
-
-    # Writes
-
-    def create(self, **kwargs):
-        """A new item (a conditional put: never overwrites; ``ItemAlreadyExists``)."""
-        instance = self.model(**kwargs)
-        instance.save(force_insert=True)
-        return instance
-
-    def get_or_create(self, defaults=None, **kwargs):
-        """(instance, created), race-safe when the lookups name the full key."""
-        return writes.get_or_create(self, defaults, kwargs)
-
-    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
-        """(instance, created): the item updated with ``defaults`` (its version checked), or new."""
-        return writes.update_or_create(self, defaults, create_defaults, kwargs)
-
-    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, **refused):
-        """Insert every instance without overwriting any item (see ``writes.bulk_create``)."""
-        if refused.get("update_conflicts"):
-            raise UnsupportedOperation(
-                f"bulk_create(update_conflicts=True) on {self.model._meta.label} would overwrite "
-                "items: save() each one, or Connector.bulk_insert() to overwrite on purpose."
-            )
-        return run(writes.bulk_create(self.query.schema, objs, ignore_conflicts))
-
-    def update(self, **kwargs):
-        """Set fields on every matching item (a conditional UpdateItem each); how many."""
-        self._result_cache = None
-        return run(writes.update(self.query, kwargs))
-
-    def delete(self):
-        """Delete the matching items (applying on_delete); ``(count, {label: count})``."""
-        if self._fields is not None:
-            raise TypeError("Cannot call delete() after .values() or .values_list()")
-        self._result_cache = None
-        return run(writes.delete(self.query, self))
-
-    delete.alters_data = True
-    delete.queryset_only = True
-    update.alters_data = True
-    create.alters_data = True
-    bulk_create.alters_data = True
-
 
 def _slice(query, start, stop):
     sliced = query.sliced(start, stop)
     return {"low": sliced.low, "high": sliced.high}
-
-
-def _as_tuple(value):
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
