@@ -1,18 +1,8 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from .views import DynamoBooking
 
-urlpatterns = [
-    path(
-        "dynamo/booking/",
-        DynamoBooking.as_view({"get": "list", "post": "create"}),
-        name="booking-list",
-    ),
-    path(
-        "dynamo/booking/<int:pk>/",
-        DynamoBooking.as_view(
-            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-        ),
-        name="booking-detail",
-    ),
-]
+# dynamo/booking/ (list, create) and dynamo/booking/<int:pk>/ (retrieve, update, destroy).
+router = SimpleRouter(use_regex_path=False)
+router.register("dynamo/booking", DynamoBooking, basename="booking")
+urlpatterns = router.urls

@@ -8,5 +8,6 @@ class DynamoBooking(DynamoViewset):
     """A user's bookings; staff see and manage everyone's."""
 
     queryset = Booking.objects.all()
+    lookup_value_converter = "int"  # ids are integers: /api/dynamo/booking/<int:pk>/
     serializer_class = BookingSerializer
     filter_fields = {"name": ["exact", "startswith"]}

@@ -14,9 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django_filters import rest_framework as filters
 from rest_framework import serializers
+from rest_framework.routers import SimpleRouter
 
 from booking.models import Booking
 from booking.serializers import BookingSerializer
@@ -223,6 +223,7 @@ class FilteredBookings(DynamoViewset):
 
     queryset = Booking.objects.all()
     serializer_class = BookingSerializer
+    lookup_value_converter = "int"
     filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["name"]
 
@@ -248,25 +249,10 @@ class CombinedBookings(DynamoViewset):
 FILTERED = "/api/filtered/booking/"
 COMBINED = "/api/combined/booking/"
 
-urlpatterns = [
-    path(
-        "api/filtered/booking/",
-        FilteredBookings.as_view({"get": "list", "post": "create"}),
-        name="filtered-booking-list",
-    ),
-    path(
-        "api/filtered/booking/<int:pk>/",
-        FilteredBookings.as_view(
-            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-        ),
-        name="filtered-booking-detail",
-    ),
-    path(
-        "api/combined/booking/",
-        CombinedBookings.as_view({"get": "list", "post": "create"}),
-        name="combined-booking-list",
-    ),
-]
+router = SimpleRouter(use_regex_path=False)
+router.register("api/filtered/booking", FilteredBookings, basename="filtered-booking")
+router.register("api/combined/booking", CombinedBookings, basename="combined-booking")
+urlpatterns = router.urls
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from .serializers import EveryFieldSerializer
 class DynamoEveryField(DynamoViewset):
     """Every field type over HTTP; its partition is an Owner, not the user: owner_field = None."""
 
-    queryset = None
-    model_class = EveryField
+    queryset = EveryField.objects.all()
     serializer_class = EveryFieldSerializer
     owner_field = None
+    lookup_value_converter = "int"
