@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. Locally `.env` at the project
 root is read too; in containers the environment alone is used.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -153,16 +154,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# DynamoDB (read through dynamodb/conf.py, which holds the defaults).
-# Credentials come from boto3's normal chain (environment, profile, role).
-DYNAMODB_ENDPOINT_URL = env.str("DYNAMODB_ENDPOINT_URL", default="") or None
-DYNAMODB_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
-DYNAMODB_TABLE_PREFIX = env.str("DYNAMODB_TABLE_PREFIX", default="")
-DYNAMODB_CONNECT_TIMEOUT = env.float("DYNAMODB_CONNECT_TIMEOUT", default=2.0)
-DYNAMODB_READ_TIMEOUT = env.float("DYNAMODB_READ_TIMEOUT", default=3.0)
-DYNAMODB_MAX_ATTEMPTS = env.int("DYNAMODB_MAX_ATTEMPTS", default=3)
-DYNAMODB_TRANSPORT = env.str("DYNAMODB_TRANSPORT", default="lean")
-DYNAMODB_CREATE_TABLES_ON_MIGRATE = env.bool("DYNAMODB_CREATE_TABLES_ON_MIGRATE", default=True)
+# DynamoDB: dynamodb/conf.py holds every default; a variable set in the environment
+# (or .env) overrides it. Credentials come from boto3's normal chain (environment,
+# profile, role).
+for _setting, _read in {
+    "DYNAMODB_ENDPOINT_URL": lambda: env.str("DYNAMODB_ENDPOINT_URL") or None,  # empty: AWS
+    "DYNAMODB_TABLE_PREFIX": lambda: env.str("DYNAMODB_TABLE_PREFIX"),
+    "DYNAMODB_CONNECT_TIMEOUT": lambda: env.float("DYNAMODB_CONNECT_TIMEOUT"),
+    "DYNAMODB_READ_TIMEOUT": lambda: env.float("DYNAMODB_READ_TIMEOUT"),
+    "DYNAMODB_MAX_ATTEMPTS": lambda: env.int("DYNAMODB_MAX_ATTEMPTS"),
+    "DYNAMODB_TRANSPORT": lambda: env.str("DYNAMODB_TRANSPORT"),
+    "DYNAMODB_CREATE_TABLES_ON_MIGRATE": lambda: env.bool("DYNAMODB_CREATE_TABLES_ON_MIGRATE"),
+}.items():
+    if _setting in os.environ:
+        globals()[_setting] = _read()
+_region = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="")) or None
+if _region:
+    DYNAMODB_REGION = _region
 
 LOGGING = {
     "version": 1,

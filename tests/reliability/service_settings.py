@@ -8,17 +8,22 @@ table prefix, the timeouts and attempts, the transport and the throttles.
 
 import os
 
+from dynamodb.conf import DEFAULTS
 from project import settings as project
 from tests.settings import *  # noqa: F403
 
 DATABASES = project.DATABASES
 SECURE_SSL_REDIRECT = project.SECURE_SSL_REDIRECT
 REST_FRAMEWORK = project.REST_FRAMEWORK
-DYNAMODB_ENDPOINT_URL = project.DYNAMODB_ENDPOINT_URL
-DYNAMODB_TABLE_PREFIX = project.DYNAMODB_TABLE_PREFIX
-DYNAMODB_CONNECT_TIMEOUT = project.DYNAMODB_CONNECT_TIMEOUT
-DYNAMODB_READ_TIMEOUT = project.DYNAMODB_READ_TIMEOUT
-DYNAMODB_MAX_ATTEMPTS = project.DYNAMODB_MAX_ATTEMPTS
-DYNAMODB_TRANSPORT = project.DYNAMODB_TRANSPORT
+# As the project reads them: the environment's value, else the app's default.
+for _name in (
+    "DYNAMODB_ENDPOINT_URL",
+    "DYNAMODB_TABLE_PREFIX",
+    "DYNAMODB_CONNECT_TIMEOUT",
+    "DYNAMODB_READ_TIMEOUT",
+    "DYNAMODB_MAX_ATTEMPTS",
+    "DYNAMODB_TRANSPORT",
+):
+    globals()[_name] = getattr(project, _name, DEFAULTS[_name])
 # The tests that lose the engine's answers retry sooner than the default lease allows.
 DYNAMODB_IDEMPOTENCY_LEASE = float(os.environ.get("DYNAMODB_IDEMPOTENCY_LEASE", "120"))
