@@ -130,7 +130,10 @@ class DynamoQuerySet(ReadMethods, WriteMethods, RefusedMethods, models.QuerySet)
             isinstance(key, slice)
             and ((key.start or 0) < 0 or (key.stop is not None and key.stop < 0))
         ):
-            raise ValueError("Negative indexing is not supported.")
+            raise ValueError(
+                f"Negative indexing is not supported ({self.model._meta.label}): read the "
+                "last items with reverse()[:n] or last()."
+            )
         if self._result_cache is not None:
             return self._result_cache[key]
         if isinstance(key, slice):
