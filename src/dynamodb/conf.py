@@ -45,6 +45,8 @@ DEFAULTS = {
     # Seconds a retry waits (409, Retry-After) for a create with its key still in progress,
     # longer than a request may last: then the retry settles what that request left.
     "DYNAMODB_IDEMPOTENCY_LEASE": 120,
+    # Seconds a listing's next/previous cursor stays valid (then a 400 says it expired).
+    "DYNAMODB_CURSOR_MAX_AGE": 3600,
     # Batch requests (bulk_insert, batch_get, cascades) resend what DynamoDB left
     # unprocessed at most this many requests per chunk, sleeping a random time up to
     # BACKOFF_BASE * 2**n seconds (never more than BACKOFF_MAX) between them.
@@ -69,6 +71,7 @@ CASTS = {
     "ID_CACHE_SIZE": int,
     "IDEMPOTENCY_TTL": int,
     "IDEMPOTENCY_LEASE": float,
+    "CURSOR_MAX_AGE": int,
     "BATCH_MAX_ATTEMPTS": int,
 }
 

@@ -1,7 +1,10 @@
 """Liveness and readiness endpoints for load balancers and compose healthchecks."""
 
 import logging
+import threading
+import time
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -18,11 +21,39 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+class ReadyState:
+    """The last answer of the tables' check and when it was made (one per process)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.checked_at = None
+        self.problem = None
+
+    def problem_now(self):
+        """The current problem (None: ready), checked at most every READY_CACHE_SECONDS."""
+        with self.lock:
+            now = time.monotonic()
+            fresh = self.checked_at is not None and (
+                now - self.checked_at < settings.READY_CACHE_SECONDS
+            )
+            if not fresh:
+                self.problem = ping_tables()
+                self.checked_at = now
+            return self.problem
+
+
+readiness = ReadyState()
+
+
 @never_cache
 @require_safe
 def ready(request):
-    """DynamoDB answers within a short timeout and every model's table exists."""
-    problem = ping_tables()
+    """DynamoDB answers within a short timeout and every model's table exists.
+
+    The answer is reused for READY_CACHE_SECONDS, so that probes, however
+    many and whoever sends them, cost DynamoDB one check per process and period.
+    """
+    problem = readiness.problem_now()
     if problem:
         # The details (engine address, table names) go to the log, not to anonymous callers.
         logger.warning("Not ready: %s", problem)

@@ -1,7 +1,28 @@
-"""Refuse request bodies over API_MAX_BODY_BYTES before anything reads them."""
+"""The service's middleware: request ids, and request bodies over the limit refused."""
+
+import uuid
 
 from django.conf import settings
 from django.http import JsonResponse
+
+
+class RequestIdMiddleware:
+    """Every request gets an id (``request.request_id``), sent back as ``X-Request-ID``.
+
+    Error bodies carry it too, and the log lines of the error: a client
+    reports the id, an operator finds the details.
+    """
+
+    header = "X-Request-ID"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = uuid.uuid4().hex
+        response = self.get_response(request)
+        response[self.header] = request.request_id
+        return response
 
 
 class RequestBodyLimitMiddleware:

@@ -54,10 +54,18 @@ PENDING = "pending"
 
 
 def idempotency_key(request):
-    """The request's Idempotency-Key, checked, or None."""
+    """The request's Idempotency-Key, checked, or None.
+
+    Keys are kept per user: an anonymous client (a viewset open to
+    ``AllowAny``) has no key space of its own, so its key is refused.
+    """
     key = request.headers.get(HEADER)
     if key is None:
         return None
+    if not request.user.is_authenticated:
+        raise ValidationError(
+            {HEADER: ["Only an authenticated client may send an Idempotency-Key."]}
+        )
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationError(
             {HEADER: [f"Use 1 to {MAX_KEY_LENGTH} printable characters (a UUID is ideal)."]}

@@ -6,11 +6,16 @@ is left (AWS, dynalite), so the extra item is what tells whether a next page
 exists, and an unfiltered listing never ends on an empty page (as DRF's
 CursorPagination). Filters, which DynamoDB applies after the Limit (on a
 Scan, sort-key conditions are filters too), and the 1 MB cap of a response
-can still make any page short, the last one even empty. A cursor is
-opaque and signed with the
-SECRET_KEY: it carries a start key, a direction and a fingerprint of the
-listing (partition, conditions, order) it was issued for, so a tampered,
-truncated or foreign cursor is refused (400) instead of reaching other data.
+can still make any page short, the last one even empty.
+
+A cursor carries a start key (which holds the partition: a user's id, a
+sort-key value), a direction and a fingerprint of the listing (partition,
+conditions, order) it was issued for. It is encrypted and authenticated with
+Fernet (AES-128-CBC and HMAC-SHA256, ``cryptography``) under a key derived
+from the SECRET_KEY, so a client can neither read nor change it, and it
+expires ``DYNAMODB_CURSOR_MAX_AGE`` seconds after it was issued. A tampered,
+truncated, foreign or expired cursor is a 400 saying which, never a page of
+other data.
 
 ``previous`` works for partition listings (Query) by reading the partition
 in the other direction from the page's first item; it is ``null`` for
@@ -23,16 +28,25 @@ digest of the request that QuerySet sends (``explain()``).
 
 import base64
 import hashlib
+import json
+import re
+import time
 from collections import OrderedDict
+from functools import lru_cache
 
-from django.core import signing
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.utils.crypto import salted_hmac
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from ..conf import conf
 from ..exceptions import EngineRejected
 
+# A Fernet token: URL-safe base64.
+TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 FORWARD = "n"
 BACKWARD = "p"
 
@@ -71,10 +85,11 @@ class DynamoCursorPagination(BasePagination):
     # ...within these bounds: larger requests are clamped to the maximum.
     page_size = 25
     max_page_size = 100
-    # Salt of the cursor signature: cursors are valid only for this purpose.
+    # Salt of the cursors' encryption key: cursors are valid only for this purpose.
     signing_salt = "dynamodb.pagination.cursor"
     invalid_cursor_message = "Invalid cursor: use the next or previous link of a listing."
     foreign_cursor_message = "This cursor belongs to another listing (other user or filters)."
+    expired_cursor_message = "This cursor has expired: start the listing again from its first page."
 
     def paginate_queryset(self, queryset, request, view=None):
         """The page of items this request asks for (one DynamoDB request)."""
@@ -140,7 +155,8 @@ class DynamoCursorPagination(BasePagination):
 
     def encode_cursor(self, position, direction):
         payload = {"k": encode_key(position), "d": direction, "f": self.fingerprint}
-        token = signing.dumps(payload, salt=self.signing_salt, compress=True)
+        text = json.dumps(payload, separators=(",", ":")).encode()
+        token = _fernet(settings.SECRET_KEY, self.signing_salt).encrypt(text).decode()
         url = self.request.build_absolute_uri()
         url = replace_query_param(url, self.page_size_query_param, self.page_size)
         return replace_query_param(url, self.cursor_query_param, token)
@@ -150,15 +166,20 @@ class DynamoCursorPagination(BasePagination):
         token = request.query_params.get(self.cursor_query_param)
         if token is None:
             return None, None
+        fernet = _fernet(settings.SECRET_KEY, self.signing_salt)
         try:
-            payload = signing.loads(token, salt=self.signing_salt)
+            if not TOKEN.fullmatch(token):  # base64 decoding alone ignores what follows "="
+                raise ValueError("not a cursor")
+            payload = json.loads(fernet.decrypt(token))
             start = decode_key(payload["k"])
             direction = payload["d"]
             fingerprint = payload["f"]
-        except (signing.BadSignature, ValueError, KeyError, TypeError):
+        except (InvalidToken, ValueError, KeyError, TypeError):
             raise ValidationError(
                 {self.cursor_query_param: [self.invalid_cursor_message]}
             ) from None
+        if time.time() - fernet.extract_timestamp(token) > conf.CURSOR_MAX_AGE:
+            raise ValidationError({self.cursor_query_param: [self.expired_cursor_message]})
         if direction not in (FORWARD, BACKWARD):
             raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         if fingerprint != self.fingerprint:
@@ -219,3 +240,10 @@ class DynamoCursorPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret_key, salt):
+    """The cursors' cipher: a key derived from the SECRET_KEY for this purpose only."""
+    key = salted_hmac(salt, "cursor-encryption", secret_key, algorithm="sha256").digest()
+    return Fernet(base64.urlsafe_b64encode(key))

@@ -127,7 +127,7 @@ class DynamoGenericViewSet(GenericViewSet):
         try:
             instance = queryset.get(**{self.lookup_field: raw_id})
         except (queryset.model.DoesNotExist, DjangoValidationError, TypeError, ValueError):
-            raise Http404(f"No {queryset.model._meta.label} with id {raw_id}.") from None
+            raise Http404 from None
         self.check_object_permissions(self.request, instance)
         return instance
 

@@ -108,7 +108,8 @@ def call(operation, **params):
             "a profile or a role (any value works against a local engine)."
         ) from error
     except ParamValidationError as error:
-        raise exceptions.ValidationError(None, str(error)) from error
+        # botocore's own check of the request: the engine's model refuses it.
+        raise exceptions.EngineRejected(f"botocore refused the request: {error}") from error
     except BotoCoreError as error:
         raise exceptions.EngineUnavailable(f"DynamoDB is unreachable: {error}") from error
 
