@@ -31,7 +31,7 @@ class ValidationError(DynamoError, django_exceptions.ValidationError):
 
     def __str__(self):
         return "; ".join(
-            f"{field}: {message}"
+            message if field == "__all__" else f"{field}: {message}"
             for field, messages in self.message_dict.items()
             for message in messages
         )
@@ -85,6 +85,37 @@ class VersionConflict(DynamoError):
     def __init__(self, message, current_version=None):
         super().__init__(message)
         self.current_version = current_version
+
+
+class TransactionCanceled(DynamoError):
+    """A transaction was cancelled: nothing of it was written.
+
+    ``reasons`` are the engine's cancellation reasons, one per action in
+    order (``{"Code": "ConditionalCheckFailed", ...}``); ``actions`` (set by
+    the transaction) says for each action its model, key and error: our own
+    (``ItemAlreadyExists``, ``ItemNotFound``, ``VersionConflict``...) or
+    ``TransactionAborted`` for an action that failed only because another did.
+    """
+
+    def __init__(self, message, reasons=None, actions=None):
+        super().__init__(message)
+        self.reasons = reasons or []
+        self.actions = actions or []
+
+
+class TransactionAborted(DynamoError):
+    """This write was not made because another action of its transaction failed."""
+
+
+class IdempotentParameterMismatch(DynamoError):
+    """A transaction's token was used within 10 minutes for other actions."""
+
+
+class TransactionTooLarge(ValidationError):
+    """A transaction breaks a limit of DynamoDB's (actions, size, one action per item).
+
+    Raised when the write that breaks it is made, before anything is sent.
+    """
 
 
 class TableNotFound(DynamoError):

@@ -6,7 +6,6 @@ import decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import ProtectedError
-from django.db.transaction import TransactionManagementError
 
 from booking.models import Booking
 from dynamodb.connector import Connector
@@ -147,12 +146,6 @@ def test_a_dynamodb_failure_rolls_the_sql_deletion_back(django_user_model):
     Connector(Booking).create_table()
 
 
-@pytest.mark.xfail(
-    raises=TransactionManagementError,
-    strict=True,
-    reason="PROTECT is enforced in pre_delete, inside the collector's atomic block: the "
-    "ProtectedError marks an enclosing transaction for rollback (Django raises it in collect()).",
-)
 @pytest.mark.django_db
 def test_a_protected_error_leaves_the_enclosing_transaction_usable():
     owner = Owner.objects.create(name="protected")

@@ -494,7 +494,7 @@ def test_validation_error_is_a_django_validation_error():
     error = exceptions.ValidationError("field", "message")
     assert isinstance(error, DjangoValidationError)
     assert error.message_dict == {"field": ["message"]}
-    assert str(exceptions.ValidationError(None, "whole")) == "__all__: whole"
+    assert str(exceptions.ValidationError(None, "whole")) == "whole"
 
 
 def test_decimal_context_does_not_leak_into_validation():

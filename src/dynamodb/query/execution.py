@@ -19,7 +19,7 @@ def rows(plan, limit=None, offset=0, page_size=None, start=None):
     """Steps: the raw items a plan reads, as Rows, skipping ``offset``, at most ``limit``."""
     if plan.is_empty or limit == 0:
         return
-    if plan.ids is not None:
+    if plan.listed:
         items = yield from _id_items(plan)
         yield Rows(items[offset : None if limit is None else offset + limit])
         return
@@ -45,7 +45,7 @@ def page(plan, size, start=None):
     """Steps: one request's raw items (at most ``size``) and the next page's cursor."""
     if plan.is_empty:
         return [], None
-    if plan.ids is not None or plan.read.operation == GET_ITEM:
+    if plan.listed or plan.read.operation == GET_ITEM:
         return (yield from collect(rows(plan, limit=size))), None
     pager = Pager(compile_read(plan.read), page_size=size, start=start)
     items = pager.feed((yield pager.next_request()))
@@ -56,7 +56,7 @@ def count(plan):
     """Steps: how many items a plan matches (``Select=COUNT`` over every page)."""
     if plan.is_empty:
         return 0
-    if plan.ids is not None:
+    if plan.listed:
         return len((yield from _id_items(plan)))
     if plan.read.operation == GET_ITEM:
         return 0 if (yield compile_read(plan.read)).get("Item") is None else 1
@@ -67,18 +67,26 @@ def count(plan):
 
 
 def _id_items(plan):
-    """Steps: the raw items of an id plan, in its order."""
+    """Steps: the raw items of a plan of listed keys, or of ids resolved to keys, in its order."""
+    if plan.keys is not None:
+        listed = [raw for raw in plan.keys if _meets_key_leaves(plan, raw)]
+        items = [item for item in (yield from _fetch(plan, listed)) if item is not None]
+        return _ordered(plan, items)
     schema = plan.schema
     keys = yield from _resolve(plan, plan.ids)
-    found = yield from _fetch(plan, keys)
+    found = yield from _fetch_by_id(plan, keys)
     stale = [value for value in keys if value not in found]
     if stale:
         # A cached key may now hold another item (or none): resolve through the index again.
         for value in stale:
             ids.key_cache.discard(schema.table_name, value)
         again = yield from _resolve(plan, stale)
-        found.update((yield from _fetch(plan, {v: k for v, k in again.items() if k != keys[v]})))
-    items = [found[value] for value in plan.ids if value in found]
+        fresh = {value: key for value, key in again.items() if key != keys[value]}
+        found.update((yield from _fetch_by_id(plan, fresh)))
+    return _ordered(plan, [found[value] for value in plan.ids if value in found])
+
+
+def _ordered(plan, items):
     converter, descending = plan.order
     if converter is not None:
         attribute = converter.attribute
@@ -88,45 +96,54 @@ def _id_items(plan):
     return items[::-1] if descending else items
 
 
+def _meets_key_leaves(plan, raw):
+    return all(
+        bounds.matches(leaf, deserialize_value(raw[leaf.converter.attribute]))
+        for leaf in plan.key_leaves
+    )
+
+
 def _resolve(plan, values):
     """Steps: {id: raw key} of the ids that resolve to a key meeting the plan's key lookups."""
-    schema = plan.schema
     keys = {}
     for value in values:
-        raw = yield from ids.key_for_id(schema, value)
-        if raw is None:
-            continue
-        if all(
-            bounds.matches(leaf, deserialize_value(raw[leaf.converter.attribute]))
-            for leaf in plan.key_leaves
-        ):
+        raw = yield from ids.key_for_id(plan.schema, value)
+        if raw is not None and _meets_key_leaves(plan, raw):
             keys[value] = raw
     return keys
 
 
-def _fetch(plan, keys):
+def _fetch_by_id(plan, keys):
     """Steps: {id: raw item} of the resolved keys whose item still has that id."""
-    schema, template = plan.schema, plan.read
-    attributes = template.attributes
-    if attributes is not None and schema.pk.attribute not in attributes:
-        attributes = (*attributes, schema.pk.attribute)
-    items = []
-    if template.filter is None and len(keys) > 1:
-        consistent = True if template.consistent is None else template.consistent
-        found = yield from batch.get_raw(schema, list(keys.values()), consistent, attributes)
-        items = [item for item in found if item is not None]
-    else:
-        for raw in keys.values():
-            read = _item_read(schema, template, raw, attributes)
-            request = compile_read(read)
-            response = yield request
-            items += [response["Item"]] if "Item" in response else response.get("Items", [])
+    pk = plan.schema.pk.attribute
+    found = yield from _fetch(plan, list(keys.values()), also=pk)
     by_id = {}
-    for item in items:
-        value = deserialize_value(item[schema.pk.attribute])
+    for item in found:
+        value = None if item is None else deserialize_value(item[pk])
         if value in keys:
             by_id[value] = item
     return by_id
+
+
+def _fetch(plan, raw_keys, also=None):
+    """Steps: the raw item (or None) of each key, with the plan's filter and projection.
+
+    BatchGetItem without a filter; with one, a Query of each key (a filter
+    needs a Query). ``also``: an attribute to project as well.
+    """
+    schema, template = plan.schema, plan.read
+    attributes = template.attributes
+    if attributes is not None and also is not None and also not in attributes:
+        attributes = (*attributes, also)
+    if template.filter is None and len(raw_keys) > 1:
+        consistent = True if template.consistent is None else template.consistent
+        return (yield from batch.get_raw(schema, raw_keys, consistent, attributes))
+    found = []
+    for raw in raw_keys:
+        response = yield compile_read(_item_read(schema, template, raw, attributes))
+        items = [response["Item"]] if "Item" in response else response.get("Items", [])
+        found.append(items[0] if items else None)
+    return found
 
 
 def _item_read(schema, template, raw, attributes):

@@ -49,29 +49,8 @@ def steps_of(query):
     plan = query.plan
     if plan.is_empty:
         return []
-    if plan.ids is not None:
-        schema = plan.schema
-        if schema.id_index is not None:
-            through = f"the id cache, else a Query of index {schema.id_index.name!r} each"
-        elif schema.table.sort is None:
-            through = "nothing: the ids are the keys"
-        else:
-            through = "the id cache, else a Query of the table's partition each"
-        steps = [
-            {
-                "operation": "resolve ids",
-                "ids": [str(value) for value in plan.ids],
-                "through": through,
-            }
-        ]
-        fetch = "get_item" if plan.read.filter is None else "query"
-        if fetch == "get_item" and len(plan.ids) > 1:
-            fetch = "batch_get_item"
-        template = compile_read(plan.read.replace(key={}, key_condition=None))
-        shown = resolved(template.params)
-        shown.pop("Key", None)
-        steps.append({"operation": fetch, "per": "resolved key", **shown})
-        return steps
+    if plan.listed:
+        return _listed_steps(plan)
     request = compile_read(plan.read)
     if plan.segments > 1:
         return [
@@ -85,6 +64,36 @@ def steps_of(query):
         if query.low:
             step["read"] += f" ({query.low} read and skipped)"
     return [step]
+
+
+def _listed_steps(plan):
+    """The steps of a plan of listed keys (``title__in``) or ids (``pk__in``)."""
+    schema, steps = plan.schema, []
+    count = len(plan.keys if plan.keys is not None else plan.ids)
+    if plan.ids is not None:
+        if schema.id_index is not None:
+            through = f"the id cache, else a Query of index {schema.id_index.name!r} each"
+        elif schema.table.sort is None:
+            through = "nothing: the ids are the keys"
+        else:
+            through = "the id cache, else a Query of the table's partition each"
+        steps.append(
+            {
+                "operation": "resolve ids",
+                "ids": [str(value) for value in plan.ids],
+                "through": through,
+            }
+        )
+    fetch = "get_item" if plan.read.filter is None else "query"
+    if fetch == "get_item" and count > 1:
+        fetch = "batch_get_item"
+    shown = resolved(compile_read(plan.read.replace(key={}, key_condition=None)).params)
+    shown.pop("Key", None)
+    step = {"operation": fetch, "per": "resolved key" if plan.ids is not None else "key"}
+    if plan.keys is not None:
+        step["keys"] = [resolved({"Key": key})["Key"] for key in plan.keys]
+    steps.append({**step, **shown})
+    return steps
 
 
 def explain(query, format=None):

@@ -1,15 +1,14 @@
 """The managers of a DynamoCompatibleModel.
 
 ``objects`` (and any ``DynamoManager``) hands out DynamoQuerySets.
-``_base_manager`` stays Django's SQL manager, returning no rows: Django's
-deletion collector looks for rows related to a deleted object through it,
-and there are none in SQL; the dynamodb app applies the relations' on_delete
-in DynamoDB instead (``storage.relations``).
+``_base_manager`` is for Django's deletion collector, which looks through it
+for the items related to SQL rows being deleted (``collector.RelatedItems``).
 """
 
 from django.db import models
 from django.db.models.manager import BaseManager
 
+from .collector import RelatedItems
 from .queryset import DynamoQuerySet
 
 
@@ -18,7 +17,7 @@ class DynamoManager(BaseManager.from_queryset(DynamoQuerySet)):
 
 
 class DynamoInternalManager(models.Manager):
-    """The base manager Django's internals use: it sees no SQL rows."""
+    """The base manager: what Django's deletion collector sees (``collector.RelatedItems``)."""
 
     def get_queryset(self):
-        return super().get_queryset().none()
+        return RelatedItems(self.model)

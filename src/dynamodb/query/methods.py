@@ -29,7 +29,7 @@ class ReadMethods:
         plan = query.plan
         read = plan.read
         if (
-            plan.ids is None
+            not plan.listed
             and read is not None
             and read.operation == GET_ITEM
             and clone._is_plain()

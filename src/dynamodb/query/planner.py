@@ -14,6 +14,7 @@ when the code says ``.scan()``, a Scan:
   serve it and ``.scan()``.
 """
 
+import itertools
 from dataclasses import dataclass
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -22,18 +23,20 @@ from ..exceptions import UnsupportedOperation
 from ..storage.compiler import GET_ITEM, QUERY, SCAN, Read
 from ..storage.expressions import KEY_LOOKUPS, key_size_limit, lookup_condition
 from ..storage.values import check_key_value
+from ..wire.marshalling import serialize
 from . import bounds
 from .lookups import Leaf
 
 
 @dataclass(slots=True)
 class Plan:
-    """How a QuerySet reads: ``read`` (None when nothing can match), or ids to resolve first.
+    """How a QuerySet reads: ``read`` (None when nothing can match), or listed items.
 
-    An id plan resolves ``ids`` to keys, keeps those meeting ``key_leaves``
-    (lookups on the table's keys), and reads them with ``read`` as a template
-    (its filter and projection); ``order`` sorts its items (converter,
-    descending). ``segments`` > 1 is a parallel Scan.
+    An id plan resolves ``ids`` to keys (a key plan has its ``keys`` at
+    once), keeps those meeting ``key_leaves`` (lookups on the table's keys),
+    and reads them with ``read`` as a template (its filter and projection);
+    ``order`` sorts its items (converter, descending). ``segments`` > 1 is a
+    parallel Scan.
     """
 
     schema: object
@@ -42,10 +45,16 @@ class Plan:
     key_leaves: tuple = ()
     order: tuple | None = None
     segments: int = 1
+    keys: tuple | None = None
 
     @property
     def is_empty(self):
         return self.read is None
+
+    @property
+    def listed(self):
+        """Whether the plan reads listed items (ids or keys), not a Query or Scan."""
+        return self.ids is not None or self.keys is not None
 
 
 def plan(schema, query, *, count=False, attributes=None):
@@ -74,6 +83,10 @@ def plan(schema, query, *, count=False, attributes=None):
     pk = [c for c in conjuncts if c.converter is schema.pk and c.lookup in ("exact", "in")]
     if pk and query.index is None and (schema.id_index is not None or pk[0].lookup == "in"):
         return _id_plan(schema, pk[0], conjuncts, nodes, order_field, descending, options)
+    if query.index is None:
+        listed = _listed_keys(schema, conjuncts)
+        if listed is not None:
+            return _keys_plan(schema, listed, conjuncts, nodes, order_field, descending, options)
     index = _choose_index(schema, query, conjuncts, nodes, order_field)
     partition = [leaf for leaf in conjuncts if leaf.converter is index.partition]
     values = {_hashable(leaf.value) for leaf in partition if leaf.lookup == "exact"}
@@ -319,3 +332,48 @@ def _id_plan(schema, pk_leaf, conjuncts, nodes, order_field, descending, options
                 filter=condition, **options)  # fmt: skip
     order = (order_field, descending)
     return Plan(schema, read, ids=tuple(ids), key_leaves=tuple(key_leaves), order=order)
+
+
+def _listed_keys(schema, conjuncts):
+    """(the key leaves, every raw key they list) when ``in`` lists the table's full keys.
+
+    ``filter(board="b", title__in=[...])`` names its items: a BatchGetItem of
+    those keys, not a Query of the partition.
+    """
+    table = schema.table
+    chosen = []
+    for converter in (table.partition, table.sort):
+        if converter is None:
+            continue
+        leaves = [c for c in conjuncts if c.converter is converter and c.lookup in ("exact", "in")]
+        if len(leaves) != 1:
+            return None
+        chosen.append(leaves[0])
+    if not any(leaf.lookup == "in" for leaf in chosen):
+        return None
+    values = [leaf.value if leaf.lookup == "in" else [leaf.value] for leaf in chosen]
+    keys = []
+    for combination in itertools.product(*(list(dict.fromkeys(v)) for v in values)):
+        key = {leaf.converter.attribute: v for leaf, v in zip(chosen, combination, strict=True)}
+        _check_key_sizes(table, key)
+        keys.append(serialize(key))
+    return chosen, keys
+
+
+def _keys_plan(schema, listed, conjuncts, nodes, order_field, descending, options):
+    chosen, keys = listed
+    rest = [leaf for leaf in conjuncts if not any(leaf is c for c in chosen)]
+    table_keys = (schema.table.partition, schema.table.sort)
+    key_leaves = [leaf for leaf in rest if leaf.converter in table_keys]
+    rest = [leaf for leaf in rest if leaf.converter not in table_keys]
+    _refuse_key_filters(schema, schema.table, nodes)
+    condition = _condition(schema, [*rest, *nodes])
+    operation = QUERY if condition is not None else GET_ITEM
+    read = Read(schema, operation, schema.table, filter=condition, **options)
+    return Plan(
+        schema,
+        read,
+        key_leaves=tuple(key_leaves),
+        order=(order_field, descending),
+        keys=tuple(keys),
+    )

@@ -27,9 +27,9 @@ from ..exceptions import (
 from ..storage import batch, items, relations
 from ..storage import writes as storage_writes
 from ..storage.expressions import expression_params
-from ..storage.steps import collect
+from ..storage.steps import collect, collector
 from ..wire.marshalling import serialize_value
-from ..wire.requests import Request
+from ..wire.requests import Request, Write
 from . import execution
 
 # Rounds of get_or_create / update_or_create that meet a concurrent writer before giving up.
@@ -169,7 +169,8 @@ def update(query, values):
     for item in found:
         key = {name: item[name] for name in schema.table.key_attributes()}
         try:
-            yield Request("update_item", {**params, "Key": key})
+            # In a transaction, an action of it (whose failure cancels the whole).
+            yield Request("update_item", {**params, "Key": key}, Write(schema.label, key, False))
             updated += 1
         except ConditionFailed:
             continue  # deleted, or no longer matching, since it was read
@@ -243,7 +244,12 @@ def delete(query, origin):
     for instance in instances:
         pre_delete.send(sender=model, instance=instance, using=None, origin=origin)
     keys = [{name: item[name] for name in schema.table.key_attributes()} for item in found]
-    yield from batch.delete(schema, keys)
+    if collector.get() is None:
+        yield from batch.delete(schema, keys)
+    else:  # in a transaction: one Delete action per item (BatchWriteItem is no action)
+        for key in keys:
+            params = {"TableName": schema.table_name, "Key": key}
+            yield Request("delete_item", params, Write(schema.label, key, False))
     counts = Counter({model._meta.label: len(keys)} if keys else {})
     for instance in instances:
         responses = post_delete.send(sender=model, instance=instance, using=None, origin=origin)

@@ -8,15 +8,21 @@ second item or a 409; the same key with another body is a 422; a retry while
 the first is still running is a 409 with ``Retry-After``. A create that fails
 before its item is sent forgets its key, so the client may retry it.
 
-A create whose outcome is unknown (the engine timed out: the item may have
-been stored) must neither forget its key, or a retry would store a second
-item, nor keep it pending forever. So right before the item is sent, the
-record notes which item it will be (its key and id), and a pending record
-holds a lease: ``DYNAMODB_IDEMPOTENCY_LEASE`` seconds, longer than a request
-can last, or ended at once by a request that fails after sending its item.
-A retry that finds a pending record whose lease is over settles it: the
-noted item is stored, so the retry gets it (201, replayed), or it is not,
-so the retry creates it anew.
+The item and its record's response are written in one DynamoDB transaction
+(``insert``): both or neither, so no crash can leave a created item without
+the record that answers its retries.
+
+On an engine without transactions (dynalite), a create whose outcome is
+unknown (the engine timed out: the item may have been stored) must neither
+forget its key, or a retry would store a second item, nor keep it pending
+forever. So right before the item is sent, the record notes which item it
+will be (its key and id), and a pending record holds a lease:
+``DYNAMODB_IDEMPOTENCY_LEASE`` seconds, longer than a request can last, or
+ended at once by a request that fails after sending its item. A retry that
+finds a pending record whose lease is over settles it: the noted item is
+stored, so the retry gets it (201, replayed), or it is not, so the retry
+creates it anew. (The lease also settles a record whose request died
+between the claim and the transaction.)
 """
 
 import contextlib
@@ -32,6 +38,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from .. import transaction
 from ..conf import conf
 from ..exceptions import (
     ConditionFailed,
@@ -39,9 +46,10 @@ from ..exceptions import (
     EngineRejected,
     ItemAlreadyExists,
     ItemNotFound,
+    TransactionCanceled,
 )
 from ..models import IdempotencyKey
-from ..storage import items, writes
+from ..storage import items, transactions, writes
 from ..storage.connector import Connector
 from ..storage.expressions import exact_key
 from ..storage.steps import run
@@ -96,6 +104,7 @@ class IdempotentCreate:
         self.fingerprint = fingerprint(request.data)
         self.record = None
         self.pending = {}  # the pending state: lease end and, once known, the planned item
+        self.remembered = False  # the response was written with the item
 
     def run(self, create):
         """The stored response for a known key, else ``create()``'s response, remembered."""
@@ -118,11 +127,32 @@ class IdempotentCreate:
             else:
                 self.forget()
             raise
-        if status.is_success(response.status_code):
-            self.remember(response)
-        else:
+        if not status.is_success(response.status_code):
             self.forget()
+        elif not self.remembered:
+            self.remember(response)
         return response
+
+    def insert(self, connector, instance, response_body):
+        """Insert the item; with transactions, together with the record of its response.
+
+        ``response_body(instance)`` is the body the create answers with. On an
+        engine without transactions, the record notes the item first (``plan``)
+        and the response is remembered after the create.
+        """
+        if not transactions.supported():
+            connector.insert(instance, before_write=self.plan)
+            return
+        try:
+            with transaction.atomic():
+                connector.insert(instance)
+                self.record.status_code = status.HTTP_201_CREATED
+                self.record.body = as_json(response_body(instance))
+                self.connector.update(self.record, fields=["status_code", "body"])
+        except TransactionCanceled as canceled:
+            self.record.status_code, self.record.body = None, {PENDING: self.pending}
+            raise transactions.first_error(canceled) from canceled
+        self.remembered = True
 
     def claim(self):
         """Store a pending record; or the response a previous request with the key got."""

@@ -14,6 +14,7 @@ Connector's conditional ones (insert never overwrites, updates are
 conditioned on the version read).
 """
 
+import copy
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -25,9 +26,10 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from .. import constants
-from ..exceptions import ItemAlreadyExists, VersionConflict
+from .. import constants, transaction
+from ..exceptions import ItemAlreadyExists, TransactionCanceled, VersionConflict
 from ..exceptions import ValidationError as DynamoValidationError
+from ..storage import transactions
 from ..storage.connector import Connector
 from .errors import exception_handler
 from .filters import DynamoFilterBackend, normalise_filter_fields
@@ -37,7 +39,10 @@ from .pagination import DynamoCursorPagination
 AUTO = "auto"
 # Inserts tried with a fresh default when a key the server chose already exists.
 GENERATED_KEY_ATTEMPTS = 3
-KEY_IMMUTABLE = "Key fields are immutable: delete the item and create a new one."
+KEY_IMMUTABLE = (
+    "Key fields cannot change on this engine (it has no transactions): delete the item "
+    "and create a new one."
+)
 
 
 class DynamoGenericViewSet(GenericViewSet):
@@ -200,21 +205,22 @@ class DynamoGenericViewSet(GenericViewSet):
             )
 
     def changed_fields(self, instance, validated_data):
-        """Names of the non-key fields an update writes; a changed key field is a 400."""
+        """(names of the non-key fields an update writes, names of the key fields it changes).
+
+        Changing a key needs a transaction: without one (dynalite) it is a 400.
+        """
         schema = self.get_connector().schema
-        errors = {}
-        changed = []
+        changed, moved = [], []
         for name, value in validated_data.items():
             converter = schema.by_name[name]
             if name in schema.key_names:
-                current = getattr(instance, converter.attname)
-                if converter.python_value(value) != current:
-                    errors[name] = [KEY_IMMUTABLE]
+                if converter.python_value(value) != getattr(instance, converter.attname):
+                    moved.append(name)
                 continue
             changed.append(name)
-        if errors:
-            raise ValidationError(errors)
-        return changed
+        if moved and not transactions.supported():
+            raise ValidationError({name: [KEY_IMMUTABLE] for name in moved})
+        return changed, moved
 
 
 class DynamoListModelMixin:
@@ -270,12 +276,15 @@ class DynamoCreateModelMixin:
     def perform_create(self, serializer):
         connector = self.get_connector()
         generated = self.generated_key_fields(serializer.validated_data)
-        # Under an Idempotency-Key, the key's record notes the item before it is sent.
-        planned = self.idempotent_create and self.idempotent_create.plan
         for attempt in range(GENERATED_KEY_ATTEMPTS):
             instance = self.build_instance(serializer.validated_data)
             try:
-                connector.insert(instance, before_write=planned)
+                if self.idempotent_create is None:
+                    connector.insert(instance)
+                else:
+                    # The item and the key's record of this response, in one transaction.
+                    body = lambda new: self.get_serializer(new).data  # noqa: E731
+                    self.idempotent_create.insert(connector, instance, body)
                 break
             except ItemAlreadyExists:
                 # A key the server chose (a default such as timezone.now) met another
@@ -326,13 +335,38 @@ class DynamoUpdateModelMixin:
 
     def perform_update(self, serializer):
         instance = serializer.instance
-        changed = self.changed_fields(instance, serializer.validated_data)
+        changed, moved = self.changed_fields(instance, serializer.validated_data)
+        if moved:
+            self.perform_move(instance, serializer.validated_data)
+            return
         for name in changed:
             setattr(instance, name, serializer.validated_data[name])
         if not serializer.partial:
             self.get_connector().update(instance)
         elif changed:
             self.get_connector().update(instance, fields=changed)
+
+    def perform_move(self, instance, validated_data):
+        """A key change: the item deleted and inserted under its new key, in one transaction.
+
+        The delete is conditioned on the version read (or If-Match's), the
+        insert on the new key being free; the id stays, and resolves to the
+        new key at once in this process. The version moves on by one.
+        """
+        connector = self.get_connector()
+        version = connector.schema.version
+        old = copy.copy(instance)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        if version is not None:
+            setattr(instance, version.attname, (getattr(old, version.attname) or 0) + 1)
+        instance._state.adding = True
+        try:
+            with transaction.atomic():
+                connector.delete(old)
+                connector.insert(instance)
+        except TransactionCanceled as canceled:
+            raise transactions.first_error(canceled) from canceled
 
 
 class DynamoDestroyModelMixin:

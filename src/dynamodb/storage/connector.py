@@ -178,7 +178,8 @@ class Connector:
         ``writes.insert``). A put resent by botocore after a lost answer that
         meets its own first attempt's item is a success.
         """
-        return run(writes.insert(self.schema, instance, before_write))
+        run(writes.insert(self.schema, instance, before_write))
+        return instance
 
     def bulk_insert(self, instances):
         """Put many new items with BatchWriteItem, 25 per request; return the instances.
@@ -203,8 +204,10 @@ class Connector:
         and VersionConflict when the model's version field moved.
         """
         if fields is not None:
-            return run(writes.update_fields(self.schema, instance, fields))
-        return run(writes.replace(self.schema, instance))
+            run(writes.update_fields(self.schema, instance, fields))
+        else:
+            run(writes.replace(self.schema, instance))
+        return instance
 
     def delete(self, key_tuple_list, expected_version=None):
         """Delete one item by key (or instance); ItemNotFound if it is not there.

@@ -1,12 +1,17 @@
 """ForeignKey ``on_delete`` for relations from DynamoDB items to their targets.
 
-Django's deletion collector cannot see DynamoDB, so the dynamodb app applies
-each relation's ``on_delete`` itself when a target is deleted (an SQL row, or
-a DynamoDB item through ``Model.delete()`` or ``QuerySet.delete()``):
-PROTECT and RESTRICT refuse the deletion (``pre_delete``, before anything is
-deleted); CASCADE, SET_NULL, SET_DEFAULT and SET(...) act after the target
-is deleted (``post_delete``, inside the same SQL transaction, so a DynamoDB
-failure rolls an SQL deletion back). DO_NOTHING does nothing.
+Django's deletion collector cannot delete DynamoDB items, so the dynamodb app
+applies each relation's ``on_delete`` itself when a target is deleted (an
+SQL row, or a DynamoDB item through ``Model.delete()`` or
+``QuerySet.delete()``): PROTECT and RESTRICT refuse the deletion (for an SQL
+row in Django's own ``collect()``, see ``query.collector``; for an item in
+``pre_delete``), before anything is deleted; CASCADE, SET_NULL, SET_DEFAULT
+and SET(...) act after the target is deleted (``post_delete``, inside the
+same SQL transaction, so a DynamoDB failure rolls an SQL deletion back), in
+DynamoDB transactions of up to 100 items: all or nothing for up to 99 items
+(with a DynamoDB target, itself the 100th), resumable chunks beyond (a
+failure leaves the target in place; deleting it again finishes the work).
+DO_NOTHING does nothing.
 
 ``apply_on_delete`` answers the signal with what it deleted, ``{label:
 count}``, which ``Model.delete()`` and ``QuerySet.delete()`` add to their counts.
@@ -18,14 +23,18 @@ from django.apps import apps
 from django.db import models
 from django.db.models.signals import post_delete, pre_delete
 
-from ..exceptions import ConditionFailed
-from ..wire import client
+from ..exceptions import TransactionCanceled
 from ..wire.marshalling import serialize_value
-from ..wire.requests import Request
-from . import batch, paging
+from ..wire.requests import Request, Write
+from . import paging, transactions
 from .compiler import compile_read, key_read, scan_read
 from .schema import is_dynamo_model, schema_for
 from .steps import run
+
+# Items a cascade writes in one transaction (a DynamoDB target's own delete makes 100).
+CHUNK = transactions.MAX_ACTIONS - 1
+# Reads and transactions of a SET_* that items deleted meanwhile cancel.
+SET_ATTEMPTS = 3
 
 _relations = defaultdict(list)
 
@@ -54,6 +63,13 @@ def _related(sender, instance):
 
 
 def refuse_protected(sender, instance, **kwargs):
+    """PROTECT and RESTRICT of relations to a DynamoDB item being deleted.
+
+    For an SQL row, Django's collector has checked them already, before its
+    transaction (through the related model's ``_base_manager``).
+    """
+    if not is_dynamo_model(sender):
+        return
     for model, field, value in _related(sender, instance):
         on_delete = field.remote_field.on_delete
         if on_delete not in (models.PROTECT, models.RESTRICT) or value is None:
@@ -90,14 +106,16 @@ def apply_on_delete(sender, instance, **kwargs):
     return dict(deleted)
 
 
-def keys_where(schema, name, value, limit=None):
-    """The raw keys of the items whose field ``name`` equals ``value``, lazily.
+def keys_where(schema, name, value, limit=None, with_id=False):
+    """The raw keys (and ids, ``with_id``) of the items whose ``name`` equals ``value``, lazily.
 
     A Query when the field is the partition key of the table or of an index,
     a Scan otherwise.
     """
     converter = schema.by_name[name]
-    key_names = schema.table.key_attributes()
+    key_names = list(dict.fromkeys([*schema.table.key_attributes(), schema.pk.attribute]))
+    if not with_id:
+        key_names = schema.table.key_attributes()
     index = next(
         (i for i in [schema.table, *schema.indexes.values()] if i.partition is converter),
         None,
@@ -115,7 +133,14 @@ def keys_where(schema, name, value, limit=None):
 def delete_where(schema, name, value):
     """Delete every item whose field ``name`` equals ``value``; return how many (CASCADE)."""
     keys = list(keys_where(schema, name, value))
-    run(batch.delete(schema, keys))
+    _write_in_transactions(
+        [
+            Request(
+                "delete_item", {"TableName": schema.table_name, "Key": key}, _write(schema, key)
+            )
+            for key in keys
+        ]
+    )
     return len(keys)
 
 
@@ -123,6 +148,8 @@ def set_where(schema, name, value, new_value):
     """Set field ``name`` to ``new_value`` on every item where it equals ``value``.
 
     Applies a ForeignKey's SET_NULL, SET_DEFAULT or SET(...); returns how many.
+    An item deleted since it was read cancels its transaction: the items are
+    read and the writes made again (a few times at most).
     """
     converter = schema.by_name[name]
     new = converter.to_dynamo(new_value)
@@ -137,11 +164,31 @@ def set_where(schema, name, value, new_value):
     }
     if new is not None:
         params["ExpressionAttributeValues"] = {":v": serialize_value(new)}
-    updated = 0
-    for key in list(keys_where(schema, name, value)):
+    for attempt in range(SET_ATTEMPTS):
+        keys = list(keys_where(schema, name, value))
+        requests = [
+            Request("update_item", {**params, "Key": key}, _write(schema, key)) for key in keys
+        ]
         try:
-            client.send(Request("update_item", {**params, "Key": key}))
-            updated += 1
-        except ConditionFailed:
-            continue  # deleted meanwhile: nothing left to update
-    return updated
+            _write_in_transactions(requests)
+        except TransactionCanceled:
+            if attempt == SET_ATTEMPTS - 1:
+                raise
+            continue
+        return len(keys)
+    return 0
+
+
+def _write(schema, key):
+    return Write(schema.label, key, waits=False)
+
+
+def _write_in_transactions(requests):
+    """Item writes in transactions: one for up to 99, chunks of 99 beyond (resumable).
+
+    Inside a transaction already (an ``atomic()`` block), they are part of it.
+    """
+    for start in range(0, len(requests), CHUNK):
+        with transactions.collecting():
+            for request in requests[start : start + CHUNK]:
+                run(transactions.sent(request))

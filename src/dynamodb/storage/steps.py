@@ -11,8 +11,14 @@ that yields what it needs done and gets the outcome back:
 ``run`` and ``stream`` drive such a generator with the synchronous client;
 an asynchronous driver sends the same steps with another sender. Nothing here
 knows which, so sync and async share every line of logic.
+
+Inside ``dynamodb.transaction.atomic()`` a collector is set for the context:
+an item write (a ``Request`` with a ``write``) is then handed to it with the
+steps waiting for its outcome, instead of being sent; the transaction
+resumes those steps (``resume``) once TransactWriteItems has answered.
 """
 
+import contextvars
 import time
 from typing import NamedTuple
 
@@ -33,13 +39,21 @@ class Rows(NamedTuple):
     items: list
 
 
-def stream(steps):
+# The transaction collecting this context's item writes (storage.transactions), if any.
+collector = contextvars.ContextVar("dynamodb_transaction", default=None)
+_FIRST = object()
+
+
+def stream(steps, step=_FIRST):
     """Drive ``steps`` with the synchronous client, yielding the items of its ``Rows``.
 
-    Returns (as ``StopIteration.value``) the generator's own value.
+    Returns (as ``StopIteration.value``) the generator's own value; None when
+    a transaction collected its write (the steps then wait for the commit).
+    ``step``: the step ``steps`` already yielded, when they were started elsewhere.
     """
     try:
-        step = next(steps)
+        if step is _FIRST:
+            step = next(steps)
         while True:
             kind = type(step)
             if kind is Rows:
@@ -49,6 +63,11 @@ def stream(steps):
                 time.sleep(step.seconds)
                 step = steps.send(None)
             else:
+                if step.write is not None and (transaction := collector.get()) is not None:
+                    if transaction.collect(step, steps):
+                        return None  # the steps wait for the commit
+                    step = steps.send({})
+                    continue
                 try:
                     response = client.send(step)
                 except DynamoError as error:
@@ -79,9 +98,9 @@ def collect(steps):
         return items
 
 
-def run(steps):
+def run(steps, step=_FIRST):
     """Drive ``steps`` with the synchronous client; return the generator's value."""
-    rows = stream(steps)
+    rows = stream(steps, step)
     try:
         while True:
             next(rows)
@@ -89,4 +108,16 @@ def run(steps):
         return done.value
 
 
-__all__ = ["Request", "Rows", "Sleep", "collect", "run", "stream"]
+def resume(steps, response=None, error=None):
+    """Resume steps waiting on a write with its outcome; drive the rest; their value.
+
+    ``error`` is thrown in where they yielded (they may raise it, or another).
+    """
+    try:
+        step = steps.throw(error) if error is not None else steps.send(response)
+    except StopIteration as done:
+        return done.value
+    return run(steps, step)
+
+
+__all__ = ["Request", "Rows", "Sleep", "collect", "collector", "resume", "run", "stream"]

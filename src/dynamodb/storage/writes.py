@@ -25,7 +25,7 @@ from ..exceptions import (
     VersionConflict,
 )
 from ..wire.marshalling import deserialize, serialize, serialize_value
-from ..wire.requests import Request
+from ..wire.requests import Request, Write
 from . import ids, items
 from .expressions import exact_key, existence_condition, expression_params
 from .values import check_item_size, check_key_value, estimated_size
@@ -76,6 +76,7 @@ def put_new(schema, instance, item, saved):
                     "ExpressionAttributeNames": {"#pk": schema.table.partition.attribute},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 },
+                Write(schema.label, _raw_key(schema, sent)),
             )
         except ConditionFailed as error:
             if not (yield from _is_own_write(schema, error, sent, item)):
@@ -116,15 +117,16 @@ def replace(schema, instance):
         setattr(instance, schema.version.attname, (expected or 0) + 1)
     try:
         items.pre_save(schema, instance, add=False)
-        item = items.validated_item(schema, instance)
+        sent = serialize(items.validated_item(schema, instance))
         yield Request(
             "put_item",
             {
                 "TableName": schema.table_name,
-                "Item": serialize(item),
+                "Item": sent,
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 **_existence_params(schema, version_test, expected),
             },
+            Write(schema.label, _raw_key(schema, sent)),
         )
     except ConditionFailed as error:
         items.restore(instance, saved)
@@ -171,23 +173,29 @@ def update_fields(schema, instance, fields):
     params["ExpressionAttributeNames"].update(names)
     if values:
         params.setdefault("ExpressionAttributeValues", {}).update(values)
+    key = serialize(key_of(schema, instance))
     try:
         response = yield Request(
             "update_item",
             {
                 "TableName": schema.table_name,
-                "Key": serialize(key_of(schema, instance)),
+                "Key": key,
                 "UpdateExpression": update_expression(sets, removes),
                 "ReturnValues": "ALL_NEW",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 **params,
             },
+            Write(schema.label, key),
         )
     except ConditionFailed as error:
         raise (yield from _condition_error(schema, instance, error, expected)) from error
-    stored = schema.instance(response["Attributes"])
-    for converter in schema.converters:
-        setattr(instance, converter.attname, getattr(stored, converter.attname))
+    if "Attributes" in response:
+        stored = schema.instance(response["Attributes"])
+        for converter in schema.converters:
+            setattr(instance, converter.attname, getattr(stored, converter.attname))
+    elif schema.version is not None and expected is not None:
+        # In a transaction, which returns no attributes: the version this write set.
+        setattr(instance, schema.version.attname, expected + 1)
     instance._state.adding = False
     return instance
 
@@ -244,16 +252,18 @@ def delete(schema, target, expected_version=None, condition=None):
     else:
         condition &= Attr(schema.table.partition.attribute).exists()
         conditions = expression_params(ConditionExpression=condition)
+    raw_key = serialize(key)
     try:
         response = yield Request(
             "delete_item",
             {
                 "TableName": schema.table_name,
-                "Key": serialize(key),
+                "Key": raw_key,
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 "ReturnValues": "ALL_OLD",
                 **conditions,
             },
+            Write(schema.label, raw_key),
         )
     except ConditionFailed as error:
         if condition is not None and (yield from _stored_item(schema, error, key)) is not None:
@@ -262,7 +272,15 @@ def delete(schema, target, expected_version=None, condition=None):
     old = response.get("Attributes", {})
     if schema.pk.attribute in old:
         ids.key_cache.discard(schema.table_name, deserialize(old)[schema.pk.attribute])
+    elif isinstance(target, schema.model) and target.pk is not None:
+        # In a transaction, which returns no attributes: the instance's own id.
+        ids.key_cache.discard(schema.table_name, schema.pk.to_dynamo(target.pk))
     return old
+
+
+def _raw_key(schema, item):
+    """The key attributes of a raw item."""
+    return {name: item[name] for name in schema.table.key_attributes()}
 
 
 def key_of(schema, instance):

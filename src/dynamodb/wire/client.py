@@ -130,6 +130,10 @@ def _translated(response, code):
             item=response.get("Item"),
             retry_attempts=response.get("ResponseMetadata", {}).get("RetryAttempts", 0),
         )
+    if code == "TransactionCanceledException":
+        return exceptions.TransactionCanceled(message, reasons=response.get("CancellationReasons"))
+    if code == "IdempotentParameterMismatchException":
+        return exceptions.IdempotentParameterMismatch(message)
     if code == "ResourceNotFoundException":
         return exceptions.TableNotFound(
             f"{message} (create the tables with `manage.py createdynamotables`)"

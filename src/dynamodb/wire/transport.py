@@ -7,7 +7,8 @@ event hooks): the same request signed by botocore, sent with urllib3 and
 parsed with ``json`` takes about half of it (``bench/transport_floor.py``,
 ``bench/transport.py``). ``LeanClient`` keeps botocore for what it is good
 at and replaces that pipeline for the hot operations (GetItem, PutItem,
-UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem): the
+UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem and the
+transactions): the
 body is ``json`` of the parameters, posted to the client's endpoint through
 a urllib3 pool, and the response is ``json`` of the body.
 
@@ -92,6 +93,8 @@ OPERATIONS = (
     "Scan",
     "BatchGetItem",
     "BatchWriteItem",
+    "TransactWriteItems",
+    "TransactGetItems",
 )
 USER_AGENT = f"django-dynamo-connector/lean Botocore/{botocore.__version__}"
 # A binary attribute value is the only JSON object of these responses with a
@@ -246,6 +249,12 @@ class LeanClient:
 
     def batch_write_item(self, **params):
         return self._call("BatchWriteItem", params)
+
+    def transact_write_items(self, **params):
+        return self._call("TransactWriteItems", params)
+
+    def transact_get_items(self, **params):
+        return self._call("TransactGetItems", params)
 
     def _call(self, name, params):
         """One API call, as botocore's ``BaseClient._make_api_call`` runs it, minus the pipeline."""
