@@ -20,14 +20,12 @@ left alone. See ``storage.transactions`` for the limits and the failures.
 
 import contextlib
 
-from .exceptions import DynamoError, ValidationError
-from .storage import transactions
+from .exceptions import ValidationError
+from .storage import atomic as blocks
 from .storage.expressions import exact_key, filter_condition
-from .storage.paging import single_item
 from .storage.schema import is_dynamo_model, schema_for
-from .storage.steps import collector, run
+from .storage.steps import collector
 from .wire.marshalling import serialize
-from .wire.requests import Request
 
 __all__ = ["atomic", "get", "on_commit"]
 
@@ -58,7 +56,7 @@ def atomic(token=None, savepoint=False):
     twice. A nested block is part of the outermost; ``savepoint=True`` is
     refused: DynamoDB transactions have no savepoints.
     """
-    with transactions.collecting(token, savepoint) as transaction:
+    with blocks.collecting(token, savepoint) as transaction:
         yield Block(transaction)
 
 
@@ -78,33 +76,7 @@ def get(targets):
     list or dict. TransactGetItems reads them all at one point in time; on an
     engine without transactions they are read one by one (not a snapshot).
     """
-    targets = list(targets)
-    if len(targets) > transactions.MAX_ACTIONS:
-        raise ValidationError(
-            None, f"transaction.get() reads at most {transactions.MAX_ACTIONS} items."
-        )
-    resolved = [_target(target) for target in targets]
-    gets = [
-        {"Get": {"TableName": schema.table_name, "Key": serialize(key)}} for schema, key in resolved
-    ]
-    if transactions.Engine.supports_transactions is not False:
-        try:
-            items = run(transactions.get_steps(gets))
-        except DynamoError as error:
-            if error.code != "UnknownOperationException":
-                raise
-            transactions.Engine.supports_transactions = False
-        else:
-            return [
-                None if item is None else schema.instance(item)
-                for (schema, _), item in zip(resolved, items, strict=True)
-            ]
-    found = []
-    for (schema, _), get_ in zip(resolved, gets, strict=True):
-        request = Request("get_item", {**get_["Get"], "ConsistentRead": True})
-        item = run(single_item(request))
-        found.append(None if item is None else schema.instance(item))
-    return found
+    return blocks.get([_target(target) for target in targets])
 
 
 def _target(target):

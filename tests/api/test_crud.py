@@ -13,7 +13,7 @@ import pytest
 from booking.models import Booking
 from dynamodb.connector import Connector
 from dynamodb.rest.viewsets import KEY_IMMUTABLE
-from dynamodb.storage import transactions
+from dynamodb.storage import atomic
 from dynamodb.wire import client
 from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for, every_url
 from tests.testapp.models import EveryField, Owner
@@ -290,7 +290,7 @@ def test_changing_date_at_moves_the_booking_in_one_transaction(ada):
     patch = user_api.patch(
         booking_url(booking.id), {"date_at": iso(moved), "name": "n"}, format="json"
     )
-    if not transactions.supported():
+    if not atomic.supported():
         assert patch.status_code == 400
         assert patch.json() == {"date_at": [KEY_IMMUTABLE]}
         assert as_dict(stored_bookings()[0]) == as_dict(booking)
@@ -326,7 +326,7 @@ def test_sending_the_same_date_at_is_allowed(ada):
 def test_staff_can_move_a_booking_to_another_user(ada, bob, staff):
     booking = create_booking(ada)
     response = client_for(staff).patch(booking_url(booking.id), {"user": bob.pk}, format="json")
-    if not transactions.supported():
+    if not atomic.supported():
         assert response.status_code == 400
         assert stored_bookings()[0].user_id == ada.pk
         return
@@ -506,7 +506,7 @@ def test_changing_the_sort_key_of_every_field_keeps_every_value(ada, every):
     response = client_for(ada).patch(
         every_url(every["id"]), {"created": "2020-01-01T00:00:00Z"}, format="json"
     )
-    if not transactions.supported():
+    if not atomic.supported():
         assert response.status_code == 400
         assert raw_item(EveryField, every["id"])["text"] == {"S": "some text"}
         return

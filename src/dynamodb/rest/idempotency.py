@@ -49,7 +49,7 @@ from ..exceptions import (
     TransactionCanceled,
 )
 from ..models import IdempotencyKey
-from ..storage import items, transactions, writes
+from ..storage import atomic, items, writes
 from ..storage.connector import Connector
 from ..storage.expressions import exact_key
 from ..storage.steps import run
@@ -140,7 +140,7 @@ class IdempotentCreate:
         engine without transactions, the record notes the item first (``plan``)
         and the response is remembered after the create.
         """
-        if not transactions.supported():
+        if not atomic.supported():
             connector.insert(instance, before_write=self.plan)
             return
         try:
@@ -151,7 +151,7 @@ class IdempotentCreate:
                 self.connector.update(self.record, fields=["status_code", "body"])
         except TransactionCanceled as canceled:
             self.record.status_code, self.record.body = None, {PENDING: self.pending}
-            raise transactions.first_error(canceled) from canceled
+            raise atomic.first_error(canceled) from canceled
         self.remembered = True
 
     def claim(self):

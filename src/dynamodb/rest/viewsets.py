@@ -29,7 +29,7 @@ from rest_framework.viewsets import GenericViewSet
 from .. import constants, transaction
 from ..exceptions import ItemAlreadyExists, TransactionCanceled, VersionConflict
 from ..exceptions import ValidationError as DynamoValidationError
-from ..storage import transactions
+from ..storage import atomic
 from ..storage.connector import Connector
 from .errors import exception_handler
 from .filters import DynamoFilterBackend, normalise_filter_fields
@@ -218,7 +218,7 @@ class DynamoGenericViewSet(GenericViewSet):
                     moved.append(name)
                 continue
             changed.append(name)
-        if moved and not transactions.supported():
+        if moved and not atomic.supported():
             raise ValidationError({name: [KEY_IMMUTABLE] for name in moved})
         return changed, moved
 
@@ -366,7 +366,7 @@ class DynamoUpdateModelMixin:
                 connector.delete(old)
                 connector.insert(instance)
         except TransactionCanceled as canceled:
-            raise transactions.first_error(canceled) from canceled
+            raise atomic.first_error(canceled) from canceled
 
 
 class DynamoDestroyModelMixin:

@@ -12,8 +12,9 @@ compiler too), pages followed by ``paging``, writes made by ``writes`` and
 ``update`` never resurrects a deleted item, ``delete`` fails on a missing one.
 """
 
-from . import batch, ids, items, paging, relations, tables, writes
+from . import atomic, batch, ids, items, paging, relations, tables, writes
 from .compiler import compile_read, get_read, key_read, scan_read
+from .expressions import exact_key
 from .paging import Page, Pager
 from .schema import is_dynamo_model, schema_for
 from .steps import run
@@ -223,6 +224,27 @@ class Connector:
         BatchWriteFailed names the items left when the retries run out.
         """
         run(batch.delete(self.schema, raw_keys))
+
+    # Transactions
+
+    def transact_write(self, actions, token=None):
+        """Several writes in one transaction (TransactWriteItems): all or nothing.
+
+        Each action is ``("insert", instance)``, ``("update", instance)``,
+        ``("update", instance, fields)``, ``("delete", instance or key)`` or
+        ``("check", instance or key, {"version": 3, ...})`` (a condition
+        without a write). Instances may be of any DynamoDB model; keys are this
+        model's key tuple lists. ``TransactionCanceled`` names each action's
+        error; ``token`` makes a retry within 10 minutes write nothing twice.
+        """
+        with atomic.collecting(token) as transaction:
+            for position, action in enumerate(actions, 1):
+                atomic.add_action(transaction, self.schema, position, *action)
+
+    def transact_get(self, key_tuple_lists):
+        """The items (or None) of up to 100 keys, read as one snapshot (TransactGetItems)."""
+        keys = [exact_key(self.schema, key) for key in key_tuple_lists]
+        return atomic.get([(self.schema, key) for key in keys])
 
     # Relations (a ForeignKey's on_delete)
 

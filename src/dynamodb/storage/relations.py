@@ -26,7 +26,7 @@ from django.db.models.signals import post_delete, pre_delete
 from ..exceptions import TransactionCanceled
 from ..wire.marshalling import serialize_value
 from ..wire.requests import Request, Write
-from . import paging, transactions
+from . import atomic, paging, transactions
 from .compiler import compile_read, key_read, scan_read
 from .schema import is_dynamo_model, schema_for
 from .steps import run
@@ -189,6 +189,6 @@ def _write_in_transactions(requests):
     Inside a transaction already (an ``atomic()`` block), they are part of it.
     """
     for start in range(0, len(requests), CHUNK):
-        with transactions.collecting():
+        with atomic.collecting():
             for request in requests[start : start + CHUNK]:
                 run(transactions.sent(request))

@@ -37,12 +37,11 @@ from ..exceptions import (
     TransactionAborted,
     TransactionCanceled,
     TransactionTooLarge,
-    UnsupportedOperation,
 )
 from ..wire.marshalling import deserialize
 from ..wire.requests import Request, Write
 from .expressions import expression_params
-from .steps import Sleep, collector, resume, run
+from .steps import Sleep, resume, run
 
 logger = logging.getLogger(__name__)
 
@@ -80,68 +79,6 @@ class Engine:
     """Whether this process's engine implements transactions (None: not known yet)."""
 
     supports_transactions = None
-
-
-# A table no one has: what the engine answers about it says whether it knows transactions.
-PROBE_TABLE = "dynamodb-connector-transaction-probe"
-
-
-def supported():
-    """Whether the engine implements transactions (asked once per process, cheaply)."""
-    if Engine.supports_transactions is None:
-        probe = [{"Get": {"TableName": PROBE_TABLE, "Key": {"k": {"S": "k"}}}}]
-        try:
-            run(get_steps(probe))
-            Engine.supports_transactions = True
-        except DynamoError as error:
-            Engine.supports_transactions = error.code != "UnknownOperationException"
-    return Engine.supports_transactions
-
-
-def first_error(canceled):
-    """The error of the first action that failed for a reason of its own (not another's)."""
-    for _label, _key, error in canceled.actions:
-        if error is not None and not isinstance(error, TransactionAborted):
-            return error
-    return canceled
-
-
-@contextlib.contextmanager
-def collecting(token=None, savepoint=False):
-    """The current transaction, or a new one committed when the block ends without error.
-
-    A block inside another is part of it (its token, if any, must be the
-    outer one's); ``savepoint=True`` is refused: DynamoDB has no savepoints.
-    """
-    outer = collector.get()
-    if outer is not None:
-        if savepoint:
-            raise UnsupportedOperation(
-                "DynamoDB transactions have no savepoints: a nested atomic() is part of the "
-                "outer one (call it without savepoint=True)."
-            )
-        if token is not None and as_token(token) != outer.token:
-            raise UnsupportedOperation(
-                "A nested atomic() is part of the outer transaction: give the token to the "
-                "outermost atomic() only."
-            )
-        yield outer
-        return
-    transaction = Transaction(token)
-    reset = collector.set(transaction)
-    try:
-        yield transaction
-    except BaseException:
-        collector.reset(reset)
-        transaction.discard()
-        raise
-    collector.reset(reset)
-    transaction.commit()
-
-
-def sent(request):
-    """Steps: one request, and its response (collected instead inside a transaction)."""
-    return (yield request)
 
 
 def as_token(token):
@@ -398,6 +335,11 @@ def _unchanging_update(check):
     }
     params["UpdateExpression"] = "REMOVE #unused"
     return Request("update_item", params, check.write)
+
+
+def sent(request):
+    """Steps: one request, and its response (collected instead inside a transaction)."""
+    return (yield request)
 
 
 def get_steps(gets):

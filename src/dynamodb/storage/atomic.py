@@ -1,0 +1,136 @@
+"""Transactions as the rest of the app uses them: blocks, actions, snapshot reads.
+
+``collecting()`` is the block (``dynamodb.transaction.atomic()`` is it for
+users); ``add_action`` the Connector's low-level form; ``get`` TransactGetItems.
+The machinery is ``transactions``.
+"""
+
+import contextlib
+
+from django.db import models
+
+from ..exceptions import (
+    DynamoError,
+    TransactionAborted,
+    TransactionTooLarge,
+    UnsupportedOperation,
+    ValidationError,
+)
+from ..wire.marshalling import serialize
+from ..wire.requests import Request
+from . import writes
+from .expressions import exact_key, filter_condition
+from .paging import single_item
+from .schema import is_dynamo_model, schema_for
+from .steps import collector, run
+from .transactions import MAX_ACTIONS, Engine, Transaction, as_token, get_steps
+
+# A table no one has: what the engine answers about it says whether it knows transactions.
+PROBE_TABLE = "dynamodb-connector-transaction-probe"
+
+
+def supported():
+    """Whether the engine implements transactions (asked once per process, cheaply)."""
+    if Engine.supports_transactions is None:
+        probe = [{"Get": {"TableName": PROBE_TABLE, "Key": {"k": {"S": "k"}}}}]
+        try:
+            run(get_steps(probe))
+            Engine.supports_transactions = True
+        except DynamoError as error:
+            Engine.supports_transactions = error.code != "UnknownOperationException"
+    return Engine.supports_transactions
+
+
+def first_error(canceled):
+    """The error of the first action that failed for a reason of its own (not another's)."""
+    for _label, _key, error in canceled.actions:
+        if error is not None and not isinstance(error, TransactionAborted):
+            return error
+    return canceled
+
+
+@contextlib.contextmanager
+def collecting(token=None, savepoint=False):
+    """The current transaction, or a new one committed when the block ends without error.
+
+    A block inside another is part of it (its token, if any, must be the
+    outer one's); ``savepoint=True`` is refused: DynamoDB has no savepoints.
+    """
+    outer = collector.get()
+    if outer is not None:
+        if savepoint:
+            raise UnsupportedOperation(
+                "DynamoDB transactions have no savepoints: a nested atomic() is part of the "
+                "outer one (call it without savepoint=True)."
+            )
+        if token is not None and as_token(token) != outer.token:
+            raise UnsupportedOperation(
+                "A nested atomic() is part of the outer transaction: give the token to the "
+                "outermost atomic() only."
+            )
+        yield outer
+        return
+    transaction = Transaction(token)
+    reset = collector.set(transaction)
+    try:
+        yield transaction
+    except BaseException:
+        collector.reset(reset)
+        transaction.discard()
+        raise
+    collector.reset(reset)
+    transaction.commit()
+
+
+def add_action(transaction, schema, position, kind, target, *rest):
+    """One action of ``Connector.transact_write``, made inside ``transaction``.
+
+    ``schema`` is the Connector's, for a key tuple list; an instance brings its own.
+    """
+    if isinstance(target, models.Model) and is_dynamo_model(type(target)):
+        schema = schema_for(type(target))
+    if kind == "insert":
+        run(writes.insert(schema, target))
+    elif kind == "update":
+        fields = rest[0] if rest else None
+        run(
+            writes.update_fields(schema, target, fields)
+            if fields
+            else writes.replace(schema, target)
+        )
+    elif kind == "delete":
+        run(writes.delete(schema, target))
+    elif kind == "check":
+        key = schema.key_list(target) if isinstance(target, schema.model) else target
+        condition = filter_condition(schema, list((rest[0] if rest else {}).items()))
+        transaction.condition_check(schema, serialize(exact_key(schema, key)), condition)
+    else:
+        raise ValidationError(
+            None, f"Action {position}: {kind!r} is not insert, update, delete or check."
+        )
+
+
+def get(targets):
+    """Instances (None where missing) of ``(schema, key)`` targets, read as one snapshot.
+
+    TransactGetItems, up to 100 items; on an engine without transactions a
+    consistent GetItem each (not a snapshot).
+    """
+    if len(targets) > MAX_ACTIONS:
+        raise TransactionTooLarge(
+            None, f"A transaction reads at most {MAX_ACTIONS} items, not {len(targets)}."
+        )
+    gets = [
+        {"Get": {"TableName": schema.table_name, "Key": serialize(key)}} for schema, key in targets
+    ]
+    if supported():
+        items = run(get_steps(gets))
+    else:
+        items = [
+            run(single_item(Request("get_item", {**g["Get"], "ConsistentRead": True})))
+            for g in gets
+        ]
+    return [
+        None if item is None else schema.instance(item)
+        for (schema, _), item in zip(targets, items, strict=True)
+    ]
