@@ -26,7 +26,10 @@ import hashlib
 import json
 import logging
 import random
+import threading
+import time
 import uuid
+from collections import OrderedDict
 
 from boto3.dynamodb.conditions import Attr
 
@@ -81,6 +84,36 @@ class Engine:
     supports_transactions = None
 
 
+class CommittedTokens:
+    """The tokens this process committed in the last 10 minutes (DynamoDB's idempotency window).
+
+    An engine that ignores tokens (moto) cancels the retry of a committed
+    transaction; a token found here tells the retry from a new request.
+    """
+
+    window = 600.0
+    most = 10_000
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times = OrderedDict()
+
+    def add(self, token):
+        with self.lock:
+            self.times[token] = time.monotonic()
+            self.times.move_to_end(token)
+            while len(self.times) > self.most:
+                self.times.popitem(last=False)
+
+    def __contains__(self, token):
+        with self.lock:
+            committed = self.times.get(token)
+        return committed is not None and time.monotonic() - committed < self.window
+
+
+committed_tokens = CommittedTokens()
+
+
 def as_token(token):
     """A ClientRequestToken from any string: as it is if short enough, else its digest."""
     if token is None:
@@ -118,7 +151,6 @@ class Transaction:
     """The writes of one ``atomic()`` block, sent together when it ends."""
 
     def __init__(self, token=None):
-        self.user_token = token is not None
         self.token = as_token(token)
         self.actions = []
         self.callbacks = []
@@ -212,6 +244,7 @@ class Transaction:
             self.discard()
             raise
         Engine.supports_transactions = True
+        committed_tokens.add(self.token)
         self._resume_all()
 
     def _resume_all(self):
@@ -241,7 +274,7 @@ class Transaction:
     def _fail(self, canceled):
         """Resume each write with its reason; raise TransactionCanceled naming them all."""
         reasons = canceled.reasons or [{}] * len(self.actions)
-        if self.user_token and self._is_replay(reasons):
+        if self.token in committed_tokens and self._is_replay(reasons):
             Engine.supports_transactions = True
             self._resume_all()
             return
@@ -260,7 +293,7 @@ class Transaction:
         ) from canceled
 
     def _is_replay(self, reasons):
-        """Whether this block, retried with its token, met its own earlier success.
+        """Whether this block, retried with a committed token, met its own earlier success.
 
         An engine that ignores tokens (moto) cancels the retry: every action
         that failed is then a put whose condition met exactly the item it sends.
