@@ -256,3 +256,27 @@ class IdempotencyKey(DynamoCompatibleModel):
 
     def __str__(self):
         return self.key
+
+
+class CacheEntry(DynamoCompatibleModel):
+    """An entry of Django's cache on DynamoDB (``dynamodb.cache.DynamoDBCache``).
+
+    Shared by every process, so that throttles, lockouts and sessions hold across
+    instances. An integer is kept in ``number``, so that ``incr`` is one atomic ``ADD``;
+    any other value is pickled into ``value``. A read treats an entry whose
+    ``expires_at`` has passed as missing; DynamoDB's TTL removes it later. No
+    ``expires_at``: the entry never expires.
+    """
+
+    table_name = "DynamoCache"
+    partition_key = "key"
+    ttl_field = "expires_at"
+
+    # The key as the cache made it (prefix, version, key): at most 2048 bytes of UTF-8.
+    key = models.CharField(primary_key=True, max_length=2048)
+    value = models.BinaryField(null=True, blank=True)
+    number = models.DecimalField(max_digits=38, decimal_places=0, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.key

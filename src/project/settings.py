@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. Locally `.env` at the project
 root is read too; in containers the environment alone is used.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -25,7 +26,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # HTTPS hardening, on by default whenever DEBUG is off (`manage.py check --deploy`
 # is clean with DJANGO_DEBUG=false, a real DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS).
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, trust that header with
+# DJANGO_SECURE_PROXY_SSL_HEADER=true; never by default, or any client could claim HTTPS.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # /health/ and /ready/ answer the container's own plain-HTTP healthchecks.
 SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
@@ -49,6 +53,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "axes",
+    "project",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "dynamodb",
@@ -56,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "project.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -65,7 +72,34 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed logins (project/logins.py): after AXES_FAILURE_LIMIT failures from one
+# client address or for one username, every login attempt of that address or
+# username is refused for DJANGO_LOGIN_LOCKOUT_SECONDS (429 with Retry-After),
+# before any password hash runs. Counted in the default cache (DynamoDB in
+# production), so every process and instance shares the counts.
+AUTHENTICATION_BACKENDS = [
+    "project.logins.LockoutBackend",
+    "project.logins.RefuseDevPasswordBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(
+    seconds=env.int("DJANGO_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "project.logins.client_address"
+AXES_LOCKOUT_CALLABLE = "project.logins.lockout_response"
+AXES_ENABLE_ADMIN = False  # the attempts are in the cache, not in SQL
+
+# Proxies in front of the service whose X-Forwarded-For is trusted (0: none, the
+# client address is REMOTE_ADDR). Throttles and login lockouts key on that address.
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
@@ -86,9 +120,15 @@ TEMPLATES = [
     },
 ]
 
-# Throttle counters (and any cached data): per process by default; a shared cache
-# (redis://..., memcache://...) makes the throttle rates hold across workers.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Throttle counters, login lockouts and any cached data. Without DEBUG, in DynamoDB
+# (dynamodb.cache.DynamoDBCache, table DynamoCache): shared by every worker and
+# instance. With DEBUG, in local memory: per process. CACHE_URL chooses another:
+# dynamodb://, redis://host:6379/1, locmemcache://, ...
+_cache_url = env.str("CACHE_URL", default="") or ("locmemcache://" if DEBUG else "dynamodb://")
+if _cache_url == "dynamodb://":
+    CACHES = {"default": {"BACKEND": "dynamodb.cache.DynamoDBCache"}}
+else:
+    CACHES = {"default": env.cache_url_config(_cache_url)}
 
 # Django's relational database keeps only Django's own data (users, tokens,
 # sessions); DynamoCompatibleModel data lives in DynamoDB.
@@ -116,6 +156,9 @@ STORAGES = {
 # Serve the static files of the installed apps without collectstatic (local runs).
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
+# Seconds /ready/ reuses its answer: a flood of probes is not a flood of DescribeTable.
+READY_CACHE_SECONDS = env.float("DJANGO_READY_CACHE_SECONDS", default=5.0)
+
 # Request bodies larger than this are refused with 413, whatever their type.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
@@ -139,6 +182,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dynamodb.rest.errors.exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -178,3 +222,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# In development (DEBUG on) the cache is this process's memory: login failures are
+# counted per process, which axes warns about (axes.W001). Production's cache is shared.
+if DEBUG and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
