@@ -97,10 +97,11 @@ class TransactionCanceled(DynamoError):
     ``TransactionAborted`` for an action that failed only because another did.
     """
 
-    def __init__(self, message, reasons=None, actions=None):
+    def __init__(self, message, reasons=None, actions=None, retry_attempts=0):
         super().__init__(message)
         self.reasons = reasons or []
         self.actions = actions or []
+        self.retry_attempts = retry_attempts
 
 
 class TransactionAborted(DynamoError):

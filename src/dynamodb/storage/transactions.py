@@ -274,7 +274,8 @@ class Transaction:
     def _fail(self, canceled):
         """Resume each write with its reason; raise TransactionCanceled naming them all."""
         reasons = canceled.reasons or [{}] * len(self.actions)
-        if self.token in committed_tokens and self._is_replay(reasons):
+        again = canceled.retry_attempts or self.token in committed_tokens
+        if again and self._is_replay(reasons):
             Engine.supports_transactions = True
             self._resume_all()
             return
@@ -293,10 +294,12 @@ class Transaction:
         ) from canceled
 
     def _is_replay(self, reasons):
-        """Whether this block, retried with a committed token, met its own earlier success.
+        """Whether a resend of this transaction met its own earlier success.
 
-        An engine that ignores tokens (moto) cancels the retry: every action
-        that failed is then a put whose condition met exactly the item it sends.
+        A resend: botocore's, after an answer was lost, or the block's, with a
+        token this process committed. An engine that ignores tokens (moto)
+        cancels it: every action that failed is then a put whose condition
+        met exactly the item it sends.
         """
         failed = False
         for action, reason in zip(self.actions, reasons, strict=False):

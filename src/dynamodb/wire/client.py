@@ -131,7 +131,11 @@ def _translated(response, code):
             retry_attempts=response.get("ResponseMetadata", {}).get("RetryAttempts", 0),
         )
     if code == "TransactionCanceledException":
-        return exceptions.TransactionCanceled(message, reasons=response.get("CancellationReasons"))
+        return exceptions.TransactionCanceled(
+            message,
+            reasons=response.get("CancellationReasons"),
+            retry_attempts=response.get("ResponseMetadata", {}).get("RetryAttempts", 0),
+        )
     if code == "IdempotentParameterMismatchException":
         return exceptions.IdempotentParameterMismatch(message)
     if code == "ResourceNotFoundException":
