@@ -2,7 +2,8 @@
 
     ./manage.sh bench connector [--repeat N] [--bulk N] [--engine moto|dynalite]
 
-For get, insert, update (one field), select (one page of 25) and bulk insert,
+For get, insert, update (one field), select (one page of 25), bulk insert
+and, on an engine with transactions, a transaction of 10 puts (TransactWriteItems),
 prints per-operation median wall time, p99, and the benchmark process's CPU
 time per operation (the engine runs in another process, so CPU is the
 library's own cost), then the ratios Connector / boto3, Connector / PynamoDB and
@@ -27,6 +28,10 @@ from common import booking_table, fmt, measure, print_table, raw_boto3_client, u
 from tests.engine import ENGINES
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# The transaction row: TransactWriteItems of this many puts, a microsecond apart.
+TX_ITEMS = 10
+TX_STEP = datetime.timedelta(microseconds=1)
+TX_CALLS = 20
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -53,13 +58,7 @@ class Raw:
         return {"user": {"N": str(self.user)}, "date_at": {"N": str(epoch(moment))}}
 
     def insert(self, moment):
-        item = {
-            **self.key(moment),
-            "id": {"N": str(next(self.ids))},
-            "date_for": {"N": str(epoch(moment))},
-            "address": {"S": "1 Main St"},
-            "name": {"S": "Dinner"},
-        }
+        item = self.item(moment)
         self.client.put_item(
             TableName=self.table,
             Item=item,
@@ -80,6 +79,31 @@ class Raw:
             ExpressionAttributeValues={":n": {"S": "Lunch"}},
             ReturnValues="ALL_NEW",
         )
+
+    def transaction(self, moment):
+        """TransactWriteItems of 10 conditional puts of new items."""
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": self.item(moment + TX_STEP * n),
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": "user"},
+                    }
+                }
+                for n in range(TX_ITEMS)
+            ]
+        )
+
+    def item(self, moment):
+        return {
+            **self.key(moment),
+            "id": {"N": str(next(self.ids))},
+            "date_for": {"N": str(epoch(moment))},
+            "address": {"S": "1 Main St"},
+            "name": {"S": "Dinner"},
+        }
 
     def select(self, _):
         return self.client.query(
@@ -154,6 +178,11 @@ class ViaConnector:
     def select(self, _):
         return self.connector.select_page([("user", self.user)], page_size=25).items
 
+    def transaction(self, moment):
+        self.connector.transact_write(
+            [("insert", self.booking(moment + TX_STEP * n)) for n in range(TX_ITEMS)]
+        )
+
     def bulk(self, moments):
         self.connector.bulk_insert([self.booking(moment) for moment in moments])
 
@@ -181,6 +210,19 @@ class ViaQuerySet(ViaConnector):
 
     def bulk(self, moments):
         """None: bulk_create never overwrites, so it is conditional puts, not BatchWriteItem."""
+
+    def transaction(self, moment):
+        from dynamodb.transaction import atomic
+
+        with atomic():
+            for n in range(TX_ITEMS):
+                self.model.objects.create(
+                    user_id=self.user,
+                    date_at=moment + TX_STEP * n,
+                    date_for=moment,
+                    address="1 Main St",
+                    name="Dinner",
+                )
 
 
 class ViaConnectorOnBoto3(ViaConnector):
@@ -259,13 +301,29 @@ def run(engine_name, repeat, bulk_size, rounds=3):
         ]
         moments = [START + datetime.timedelta(microseconds=n) for n in range(repeat * rounds)]
         results = {}
-        for operation in ("insert", "get", "update", "select"):
+        tx_moments = [
+            START + datetime.timedelta(days=500, microseconds=n * TX_ITEMS)
+            for n in range(repeat * rounds)
+        ]
+        operations = ["insert", "get", "update", "select"]
+        if "transactions" in ENGINES[engine_name].capabilities:
+            # First, and fewer: moto copies the whole table for each transaction.
+            operations.insert(0, "transaction")
+            for n, library in enumerate(libraries):  # botocore loads its models on first use
+                if hasattr(library, "transaction"):
+                    library.prepare()
+                    library.transaction(START + datetime.timedelta(days=900 + n))
+        for operation in operations:
+            calls = min(repeat, TX_CALLS) if operation == "transaction" else repeat
             for round_number in range(rounds):
-                chunk = moments[round_number * repeat : (round_number + 1) * repeat]
+                source = tx_moments if operation == "transaction" else moments
+                chunk = source[round_number * calls : (round_number + 1) * calls]
                 for library in libraries:
+                    if not hasattr(library, operation):
+                        continue
                     library.prepare()
                     method = getattr(library, operation)
-                    wall, cpu, p99 = measure(lambda i, m=method, c=chunk: m(c[i]), repeat)
+                    wall, cpu, p99 = measure(lambda i, m=method, c=chunk: m(c[i]), calls)
                     results.setdefault((operation, library.name), []).append((wall, cpu, p99))
         # Each library writes bulk_size items, in `rounds` alternating parts.
         part = bulk_size // rounds
