@@ -96,6 +96,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "project.logins.client_address"
 AXES_LOCKOUT_CALLABLE = "project.logins.lockout_response"
 AXES_ENABLE_ADMIN = False  # the attempts are in the cache, not in SQL
+AXES_VERBOSE = False  # lockouts are logged as warnings; no banner on every start
 
 # Proxies in front of the service whose X-Forwarded-For is trusted (0: none, the
 # client address is REMOTE_ADDR). Throttles and login lockouts key on that address.
