@@ -17,8 +17,8 @@ sha256_of_stdin() { "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin
 
 # --- environment ---------------------------------------------------------------
 
-# Install a requirements file into .venv (created on first use) unless a virtual
-# environment is active; reinstall only when the file's contents changed.
+# Install a hash-locked requirements file (./manage.sh lock) into .venv (created on first
+# use) unless a virtual environment is active; reinstall only when the files changed.
 ensure_venv() {
     local requirements="$1"
     if [[ -n "${VIRTUAL_ENV:-}" ]]; then
@@ -39,7 +39,7 @@ ensure_venv() {
     wanted="$(cat "$ROOT"/requirements*.txt | sha256_of_stdin)"
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
         say "Installing $name into $VENV"
-        "$PY" -m pip install --quiet --disable-pip-version-check -r "$requirements" \
+        "$PY" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$requirements" \
             || die "pip install -r $name failed (see above)."
         echo "$wanted" > "$stamp"
     fi
@@ -447,6 +447,29 @@ cmd_lint() {
     "$PY" -m black --check .
 }
 
+# Compile each requirements*.in into its hash-locked requirements*.txt with pip-tools
+# (pinned in requirements-dev.in), keeping the versions already locked unless asked
+# otherwise: extra arguments go to every pip-compile (--upgrade, --upgrade-package NAME).
+# Each file is compiled after the one it extends, whose versions constrain it.
+cmd_lock() {
+    ensure_venv "$ROOT/requirements-dev.txt"
+    # Dependencies differ by Python version: lock for the image's and CI's, 3.11.
+    "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+        || die "lock needs Python 3.11 (the image's), not $("$PY" -V): use a 3.11 virtual environment."
+    "$PY" -c 'import piptools' 2>/dev/null \
+        || die "pip-tools is missing from ${VIRTUAL_ENV:-$VENV}: pip install --require-hashes -r requirements-dev.txt"
+    cd "$ROOT"
+    local name
+    for name in requirements requirements-local requirements-dev; do
+        say "Locking $name.txt"
+        # No index or find-links lines: those of this machine's pip configuration are its own.
+        CUSTOM_COMPILE_COMMAND="./manage.sh lock" "$PY" -m piptools compile --quiet \
+            --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+            --output-file "$name.txt" "$name.in" "$@" \
+            || die "pip-compile of $name.in failed (see above)."
+    done
+}
+
 cmd_help() {
     cat <<'USAGE'
 Usage: ./manage.sh <command> [args]
@@ -465,6 +488,8 @@ Usage: ./manage.sh <command> [args]
                                   transport, scale; all by default): see bench/README.md
   fmt                             format the code (ruff --fix, black)
   lint                            check formatting and lint without changing anything
+  lock [pip-compile args]         lock requirements*.in into requirements*.txt with hashes
+                                  (pip-tools; --upgrade or --upgrade-package NAME moves pins)
   help                            show this help
 
 Mode: docker when a Docker engine and compose are available, local otherwise
@@ -496,6 +521,7 @@ main() {
         bench) cmd_bench "$@" ;;
         fmt) cmd_fmt "$@" ;;
         lint) cmd_lint "$@" ;;
+        lock) cmd_lock "$@" ;;
         help|-h|--help) cmd_help ;;
         *) cmd_help >&2; die "unknown command: $command" ;;
     esac
