@@ -1,4 +1,10 @@
-"""Liveness and readiness endpoints for load balancers and compose healthchecks."""
+"""Liveness and readiness endpoints for load balancers and compose healthchecks.
+
+Answered by ``ProbeMiddleware`` ahead of everything else: a probe addresses
+the container by its IP (the image's HEALTHCHECK uses 127.0.0.1, a load
+balancer the task's address), which ALLOWED_HOSTS rightly leaves out, and
+speaks plain HTTP behind a TLS redirect.
+"""
 
 import logging
 import threading
@@ -63,3 +69,22 @@ def ready(request):
             headers={"Retry-After": "5"},
         )
     return JsonResponse({"status": "ok", "dynamodb": "ok"})
+
+
+class ProbeMiddleware:
+    """Answer GET/HEAD /health/ and /ready/ before host validation and HTTPS redirects.
+
+    Neither reveals anything a caller could use, so they answer whatever the
+    Host header or scheme; every other path goes through the full stack.
+    """
+
+    probes = {"/health/": health, "/ready/": ready}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        if probe is None:
+            return self.get_response(request)
+        return probe(request)

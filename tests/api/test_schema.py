@@ -28,6 +28,17 @@ def test_ready_is_200_when_every_table_exists():
     assert response.json() == {"status": "ok", "dynamodb": "ok"}
 
 
+@pytest.mark.parametrize("path", ["/health/", "/ready/"])
+def test_probes_answer_any_host_and_plain_http(path, settings):
+    """The container's HEALTHCHECK uses 127.0.0.1, outside a production ALLOWED_HOSTS."""
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert APIClient().get(path, HTTP_HOST="10.0.0.7:8000").status_code == 200
+    # Everything else still validates the host and redirects to HTTPS.
+    assert APIClient().get("/api/bookings/", HTTP_HOST="10.0.0.7:8000").status_code == 400
+    assert APIClient().get("/api/bookings/", HTTP_HOST="api.example.com").status_code == 301
+
+
 def test_health_endpoints_refuse_writes():
     assert APIClient().post("/health/").status_code == 405
     assert APIClient().post("/ready/").status_code == 405
