@@ -12,8 +12,13 @@ tests/fuzz use it for every test (their conftest.py); tests/unit never
 starts an engine.
 
 The fixtures several test modules share live here too: the API tests' users
-(``ada``, ``bob``, ``staff``) and ``ada_client``, the connector's ``user``, and
-``requests_sent``. The API tests' URLs and ``client_for`` are in tests/api_helpers.py.
+(``ada``, ``bob``, ``staff``) and ``ada_client``, the connector's ``user``,
+``requests_sent``, and ``faults`` (tests/faults.py: faults injected at the HTTP
+layer). The API tests' URLs and ``client_for`` are in tests/api_helpers.py.
+
+The suite's environment (no ``.env``, none of the project's variables, AWS
+credentials of its own, no proxy) is made by tests/settings.py, which
+pytest-django imports before this file: see tests/environment.py.
 """
 
 import copy
@@ -29,18 +34,24 @@ from dynamodb.connector import Connector
 from dynamodb.storage import ids
 from dynamodb.storage.tables import dynamo_models
 from dynamodb.wire import client
+from tests import timing
 from tests.api_helpers import client_for
 from tests.engine import CAPABILITIES, selected_engine_class
+from tests.faults import Faults
 
 _test_numbers = itertools.count()
+SETTINGS_MODULE = "tests.settings"
 
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}.items():
-    os.environ.setdefault(name, value)
+
+def pytest_configure(config):
+    """Refuse settings other than the suite's (the environment it makes is in them)."""
+    module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if module != SETTINGS_MODULE:
+        raise pytest.UsageError(
+            f"DJANGO_SETTINGS_MODULE={module} is in the environment, and pytest-django "
+            f"prefers it to pyproject.toml's {SETTINGS_MODULE}: unset it (or pass "
+            f"--ds={SETTINGS_MODULE})."
+        )
 
 
 def engine_class():
@@ -52,6 +63,14 @@ def engine_class():
 
 def pytest_report_header(config):
     return f"DynamoDB engine: {engine_class().name}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The wall-clock durations the tests measured (tests/timing.py)."""
+    if timing.DURATIONS:
+        terminalreporter.section("wall-clock durations")
+        for line in timing.summary():
+            terminalreporter.write_line(line)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -89,6 +108,12 @@ def dynamodb_tables(dynamodb_engine, settings):
     for model in models:
         Connector(model).delete_table(wait=False)
     client.call("delete_table", TableName=ids.counter_table_name())
+
+
+@pytest.fixture
+def faults(monkeypatch):
+    """Faults injected at the HTTP layer, below both transports (tests/faults.py)."""
+    return Faults(monkeypatch)
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ class EngineServer:
     def environment(self):
         return dict(os.environ)
 
-    def start(self, timeout=20):
+    def start(self, timeout=60):  # seconds to answer: a hang's bound, for a loaded machine
         # Errors go to a file (a pipe nobody reads could fill and block the engine).
         with tempfile.TemporaryFile() as errors:
             self.process = subprocess.Popen(

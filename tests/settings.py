@@ -1,8 +1,29 @@
-"""Settings for the test suite: the project's, plus a test-only app."""
+"""Settings for the test suite: the project's, plus a test-only app.
 
+The project's settings are read as on a machine without ``.env`` and without
+any variable the project reads: the suite's environment is made first
+(tests/environment.py), so that neither a developer's ``.env`` nor their
+shell changes an outcome. Only when ``project.settings`` is already imported,
+by ``tests.reliability.service_settings`` under gunicorn (the service's
+environment is the one the reliability fixtures give it, on purpose), are
+they taken as they were read.
+"""
+
+import importlib
 import os
+import sys
 
 from dynamodb.conf import DEFAULTS
+from tests import environment
+
+if "project.settings" not in sys.modules:
+    environment.isolate()
+    # The project's settings read the file DJANGO_ENV_FILE names: here, an empty one.
+    os.environ["DJANGO_ENV_FILE"] = os.devnull
+    try:
+        importlib.import_module("project.settings")
+    finally:
+        del os.environ["DJANGO_ENV_FILE"]
 from project.settings import *  # noqa: F403
 from project.settings import INSTALLED_APPS, REST_FRAMEWORK
 
@@ -20,7 +41,7 @@ DYNAMODB_TABLE_PREFIX = "test_"
 DYNAMODB_CREATE_TABLES_ON_MIGRATE = False
 DYNAMODB_MAX_ATTEMPTS = 2
 # The whole suite runs on either transport: DYNAMODB_TEST_TRANSPORT=boto3 pytest ...
-# By default on the app's default, whatever DYNAMODB_TRANSPORT the environment or .env sets.
+# By default on the app's default.
 DYNAMODB_TRANSPORT = os.environ.get("DYNAMODB_TEST_TRANSPORT", DEFAULTS["DYNAMODB_TRANSPORT"])
 DYNAMODB_WAITER_DELAY = 0.05
 # The suite sends hundreds of requests a second; throttling is tested on its own.

@@ -277,7 +277,7 @@ class Service:
         """``createdynamotables`` against the engine (directly, even when served by a proxy)."""
         self.manage("createdynamotables", endpoint_url=endpoint_url)
 
-    def start(self, timeout=30):
+    def start(self, timeout=90):  # seconds to serve: a hang's bound, for a loaded machine
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(

@@ -4,6 +4,11 @@ The test suite's settings (its test app and the EveryField route of
 ``tests.urls``), but read from the environment as the project reads them:
 a file database shared by the processes (``DATABASE_URL``), the engine, the
 table prefix, the timeouts and attempts, the transport and the throttles.
+
+``project.settings`` is imported first, on purpose: ``tests.settings`` then
+takes the project's settings as read here, from the environment the
+reliability fixtures give the service, instead of making the suite's own
+environment (tests/environment.py) and reading them without it.
 """
 
 import os

@@ -1,17 +1,17 @@
 """BatchWriteItem answered with ``UnprocessedItems``, as DynamoDB does under load.
 
-Injected on the wire (``wire.Wire``), on both transports: the items are
-taken out of the request before it reaches the engine and reported back as
-unprocessed, so the engine's final state shows what ``bulk_insert`` really
-wrote. Resent with backoff, every item ends up stored; when the retries run
-out, ``BatchWriteFailed.failed_keys`` names exactly the items not written.
+Injected at the HTTP layer (``faults.hold_back``, tests/faults.py), on both
+transports: the items are taken out of the request before it reaches the
+engine and reported back as unprocessed, so the engine's final state shows
+what ``bulk_insert`` really wrote. Resent with backoff, every item ends up
+stored; when the retries run out, ``BatchWriteFailed.failed_keys`` names
+exactly the items not written.
 """
 
 import pytest
 
 from dynamodb.connector import Connector
 from dynamodb.exceptions import BatchWriteFailed
-from tests.reliability.wire import Wire, json_response
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.usefixtures("dynamodb_tables")
@@ -27,11 +27,6 @@ def transport(request, settings):
     return request.param
 
 
-@pytest.fixture
-def wire(monkeypatch):
-    return Wire(monkeypatch)
-
-
 def notes():
     return [Note(board="b", title=f"t{n:02}", body=f"body {n}", stars=n) for n in range(ITEMS)]
 
@@ -41,25 +36,15 @@ def title(entry):
 
 
 def holding_back(stuck):
-    """A request change: the entries ``stuck(title, attempt)`` selects are held back."""
+    """A selection for ``faults.hold_back``: the entries ``stuck(title, attempt)`` selects;
+    and the number of entries of each request, in order."""
     attempts = []
 
-    def change(request):
-        ((table, entries),) = request["RequestItems"].items()
+    def select(entries):
         attempts.append(len(entries))
-        held = [entry for entry in entries if stuck(title(entry), len(attempts))]
-        if len(held) == len(entries):
-            # DynamoDB refuses an empty request: it would answer this one all unprocessed.
-            return json_response(200, {"UnprocessedItems": {table: held}})
-        request["RequestItems"][table] = [entry for entry in entries if entry not in held]
+        return [entry for entry in entries if stuck(title(entry), len(attempts))]
 
-        def after(answer):
-            if held:
-                answer["UnprocessedItems"] = {table: held}
-
-        return after
-
-    return change, attempts
+    return select, attempts
 
 
 def stored(instances):
@@ -67,7 +52,7 @@ def stored(instances):
     return {n.title: (n.pk, n.body, n.stars) for n in found if n is not None}
 
 
-def test_unprocessed_items_are_resent_until_every_item_is_stored(transport, wire, figures):
+def test_unprocessed_items_are_resent_until_every_item_is_stored(transport, faults, figures):
     # Every third item is left unprocessed once.
     once = set()
 
@@ -77,8 +62,8 @@ def test_unprocessed_items_are_resent_until_every_item_is_stored(transport, wire
         once.add(name)
         return True
 
-    change, attempts = holding_back(stuck)
-    wire.rewrite("BatchWriteItem", change)
+    select, attempts = holding_back(stuck)
+    faults.hold_back("BatchWriteItem", select)
     instances = Connector(Note).bulk_insert(notes())
 
     expected = {n.title: (n.pk, n.body, n.stars) for n in instances}
@@ -90,17 +75,17 @@ def test_unprocessed_items_are_resent_until_every_item_is_stored(transport, wire
     assert attempts == [25, 9, 25, 8, 10, 3]
     figures.update(
         transport=transport,
-        batch_requests=wire.sent["BatchWriteItem"],
+        batch_requests=faults.count("BatchWriteItem"),
         items_checked=ITEMS,
         items_resent=len(once),
     )
 
 
-def test_exhausted_retries_name_exactly_the_items_not_written(transport, wire, settings, figures):
+def test_exhausted_retries_name_exactly_the_items_not_written(transport, faults, settings, figures):
     settings.DYNAMODB_BATCH_MAX_ATTEMPTS = 3
     stuck = {"t52", "t57"}  # in the last request: the earlier ones complete
-    change, attempts = holding_back(lambda name, attempt: name in stuck)
-    wire.rewrite("BatchWriteItem", change)
+    select, attempts = holding_back(lambda name, attempt: name in stuck)
+    faults.hold_back("BatchWriteItem", select)
     instances = notes()
 
     with pytest.raises(BatchWriteFailed) as raised:
@@ -119,7 +104,7 @@ def test_exhausted_retries_name_exactly_the_items_not_written(transport, wire, s
     assert all(n._state.adding and n.pk is not None for n in instances if n.title in stuck)
     figures.update(
         transport=transport,
-        batch_requests=wire.sent["BatchWriteItem"],
+        batch_requests=faults.count("BatchWriteItem"),
         items_checked=ITEMS,
         failed_keys=len(raised.value.failed_keys),
     )

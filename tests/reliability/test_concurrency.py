@@ -19,7 +19,9 @@ EVERY = "/api/test/everyfield/"
 WRITERS = 8
 CYCLES = 25
 TRIES = 200  # per cycle: a cycle that cannot win in that many rounds fails the test
-DEADLINE = 60.0  # seconds, for the whole test
+# Seconds for the whole test: a bound against a livelock, not a speed (a loaded 2-core
+# machine takes several times an idle one's); the time taken is in the figures.
+DEADLINE = 300.0
 BACKOFF = 0.02  # seconds: the first backoff's bound after a 412
 
 
@@ -35,7 +37,8 @@ def test_concurrent_read_modify_writes_with_if_match_lose_no_update(site, figure
     assert created.status == 201, created.body
     url = f"{EVERY}{created.json()['id']}/"
     initial = created.json()["version"]
-    deadline = time.monotonic() + DEADLINE
+    started = time.monotonic()
+    deadline = started + DEADLINE
     acknowledged = []  # (version, marker) of every PATCH answered 200
     conflicts = []
 
@@ -65,6 +68,7 @@ def test_concurrent_read_modify_writes_with_if_match_lose_no_update(site, figure
                 pytest.fail(f"{marker} lost {TRIES} rounds in a row")
 
     run_all(WRITERS, writer)
+    seconds = time.monotonic() - started
 
     final = api.get(url)
     assert final.status == 200
@@ -85,6 +89,7 @@ def test_concurrent_read_modify_writes_with_if_match_lose_no_update(site, figure
         acknowledged=len(acknowledged),
         conflicts_412=len(conflicts),
         errors=site.service.traffic.errors(),
+        seconds=round(seconds, 1),
     )
 
 

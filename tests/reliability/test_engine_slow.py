@@ -2,7 +2,7 @@
 
 A service of its own reaches the session's moto through ``DelayingProxy``
 with a 1 s read timeout and 2 attempts. While the proxy holds answers back,
-requests are 503 within a bounded time; the engine still executes them, so
+requests are 503 (their durations reported); the engine still executes them, so
 the service cannot know whether a write took effect. Once the answers flow
 again, nothing is stored twice: a create that timed out is stored once or
 not at all, and retrying it with its Idempotency-Key gives one booking.
@@ -16,15 +16,16 @@ import pytest
 from tests.api_helpers import BOOKINGS
 from tests.reliability.conftest import Stacks
 from tests.reliability.proxy import DelayingProxy
+from tests.timing import took
 
 TABLE = b"BookingUserByDateAt"
 KEYS = b"DynamoIdempotencyKeys"
 READ_TIMEOUT = 1.0
 ATTEMPTS = 2
 LATE = 3.0  # seconds an answer is held back: longer than the read timeout
-# Each attempt waits at most the read timeout; botocore's backoff before the second is < 1 s.
-BOUND = ATTEMPTS * READ_TIMEOUT + 1.0 + 1.5  # + the service's own work, on a busy machine
-RETRY_DEADLINE = 15.0  # seconds a client keeps retrying (honouring Retry-After)
+# A request waits at most about 3 s (each attempt its read timeout, botocore's backoff under
+# 1 s between them): its duration is reported, and bounded only against a hang (tests/timing.py).
+RETRY_DEADLINE = 60.0  # seconds a client keeps retrying (honouring Retry-After), at most
 # Seconds an Idempotency-Key stays "in progress" when its request could not clean up. Shorter
 # than a request may last here: the tests retry only once the first request has ended.
 LEASE = 2.0
@@ -76,7 +77,7 @@ def counts(slow, proxy):
 
 def assert_unavailable(reply, what):
     assert reply.status == 503, (what, reply.status, reply.body)
-    assert reply.elapsed < BOUND, f"{what} took {reply.elapsed:.2f}s"
+    took(reply.elapsed, f"{what} with the engine's answers late")
     assert reply.is_json and int(reply.headers["retry-after"]) > 0, what
 
 
@@ -152,7 +153,7 @@ def test_a_create_whose_answer_is_lost_is_one_booking_after_a_retry(
     # One answer lost: botocore's resend meets the item the first attempt stored, the
     # insert's own. Every answer lost: a 503, though the booking may be stored.
     expected = 201 if lost == 1 else 503
-    assert first.elapsed < BOUND
+    took(first.elapsed, f"a create with {lost or 'every'} answer lost")
     assert first.status == expected, first.body
     proxy.recover()
 

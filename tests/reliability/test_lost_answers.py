@@ -1,9 +1,9 @@
 """A write reaches the engine but its answer is lost, and botocore sends it again.
 
-The answer is dropped on the wire (``wire.Wire.lose``: urllib3 raises a read
-timeout after the engine answered), on both transports. The resent put
-meets the item its first attempt stored: that is the insert's own success,
-not a conflict; a real conflict is still one.
+The answer is dropped at the HTTP layer (``faults.lose``, tests/faults.py:
+urllib3 raises a read timeout after the engine answered), on both
+transports. The resent put meets the item its first attempt stored: that is
+the insert's own success, not a conflict; a real conflict is still one.
 """
 
 import pytest
@@ -14,7 +14,6 @@ from booking.models import Booking
 from dynamodb.connector import Connector
 from dynamodb.exceptions import ItemAlreadyExists
 from tests.api_helpers import BOOKINGS
-from tests.reliability.wire import Wire
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.usefixtures("dynamodb_tables")
@@ -27,16 +26,11 @@ def transport(request, settings):
     return request.param
 
 
-@pytest.fixture
-def wire(monkeypatch):
-    return Wire(monkeypatch)
-
-
-def test_an_insert_whose_answer_was_lost_succeeds_once(transport, wire, figures):
+def test_an_insert_whose_answer_was_lost_succeeds_once(transport, faults, figures):
     connector = Connector(Note)
-    wire.lose("PutItem")
+    faults.lose("PutItem")
     note = connector.insert(Note(board="b", title="t", body="mine"))
-    assert wire.sent["PutItem"] == 2  # the lost one, then botocore's resend
+    assert faults.count("PutItem") == 2  # the lost one, then botocore's resend
     assert not note._state.adding
     (stored,) = connector.select([("board", "b")])
     assert (stored.pk, stored.title, stored.body) == (note.pk, "t", "mine")
@@ -45,26 +39,26 @@ def test_an_insert_whose_answer_was_lost_succeeds_once(transport, wire, figures)
     with pytest.raises(ItemAlreadyExists):
         connector.insert(Note(board="b", title="t", body="theirs"))
     assert connector.get([("board", "b"), ("title", "t")]).body == "mine"
-    figures.update(transport=transport, requests=sum(wire.sent.values()), answers_lost=1)
+    figures.update(transport=transport, requests=len(faults.sent), answers_lost=1)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", [None, "k-1"], ids=["plain", "idempotent"])
-def test_a_post_whose_answer_was_lost_is_201_not_409(transport, wire, key, figures):
+def test_a_post_whose_answer_was_lost_is_201_not_409(transport, faults, key, figures):
     user = User.objects.create_user("ada")
     api = APIClient()
     api.force_authenticate(user)
     headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
-    wire.lose("PutItem", b"BookingUserByDateAt")
+    faults.lose("PutItem", b"BookingUserByDateAt")
     if key is not None:
-        wire.lose("PutItem", b"DynamoIdempotencyKeys")
+        faults.lose("PutItem", b"DynamoIdempotencyKeys")
     created = api.post(BOOKINGS, {"name": "n", "address": "a"}, format="json", **headers)
     assert created.status_code == 201, created.content
-    assert wire.sent["PutItem"] == (2 if key is None else 4)  # each put sent twice
+    assert faults.count("PutItem") == (2 if key is None else 4)  # each put sent twice
     (stored,) = Connector(Booking).select([("user", user)])
     assert stored.pk == created.json()["id"]
     if key is not None:
         again = api.post(BOOKINGS, {"name": "n", "address": "a"}, format="json", **headers)
         assert (again.status_code, again.json()) == (201, created.json())
         assert Connector(Booking).count([("user", user)]) == 1
-    figures.update(transport=transport, requests=sum(wire.sent.values()), bookings=1)
+    figures.update(transport=transport, requests=len(faults.sent), bookings=1)

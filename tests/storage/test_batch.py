@@ -1,20 +1,19 @@
-"""bulk_insert, batch_get and batch_delete against a real engine; faults injected in botocore.
+"""bulk_insert, batch_get and batch_delete against a real engine; faults injected over HTTP.
 
-Partial answers (UnprocessedItems / UnprocessedKeys) are made two ways: with
-botocore's Stubber (exact requests and responses, nothing reaches the engine),
-and with event hooks that hold part of a real request back and report it
-unprocessed, as DynamoDB does under load, so that the engine's final state
-can be checked.
+Partial answers (UnprocessedItems / UnprocessedKeys) and engine errors are
+injected at the HTTP layer (``faults``, tests/faults.py), below both
+transports: part of a real request is held back before it reaches the engine
+and reported unprocessed, as DynamoDB does under load, so that the engine's
+final state shows what was written; an error is answered at every attempt
+botocore makes.
 """
 
-import contextlib
 import copy
 import datetime
 import json
 import uuid
 
 import pytest
-from botocore.stub import Stubber
 
 from booking.models import Booking
 from dynamodb.connector import Connector
@@ -40,47 +39,21 @@ def fast_retries(settings):
     settings.DYNAMODB_BATCH_BACKOFF_MAX = 0.002
 
 
-@contextlib.contextmanager
-def engine_holds_back(operation, requests=1, every=3):
-    """The engine processes only part of the first ``requests`` requests of ``operation``.
+def hold_back_every_third(faults, operation, requests=1):
+    """The engine processes only part of the first ``requests`` requests of ``operation``:
+    every third entry (write request or key) is held back and reported unprocessed."""
+    sent = []
 
-    Every ``every``-th entry (write request or key) is removed from the request
-    before it is sent and reported back as unprocessed; the list of held-back
-    entries is yielded.
-    """
-    events = client.get_client().meta.events
-    held, pending = [], []
-    writes = operation == "BatchWriteItem"
+    def select(entries):
+        sent.append(entries)
+        return entries[::3] if len(sent) <= requests else []
 
-    def hold_back(params, **kwargs):
-        if len(held) >= requests:
-            return
-        ((table, request),) = params["RequestItems"].items()
-        entries = request if writes else request["Keys"]
-        kept = [entry for n, entry in enumerate(entries) if n % every]
-        params["RequestItems"] = {table: kept if writes else {**request, "Keys": kept}}
-        held.append(entries[::every])
-        pending.append((table, entries[::every]))
+    faults.hold_back(operation, select)
 
-    def report_unprocessed(parsed, **kwargs):
-        if pending:
-            table, entries = pending.pop()
-            if writes:
-                parsed.setdefault("UnprocessedItems", {})[table] = entries
-            else:
-                parsed.setdefault("UnprocessedKeys", {})[table] = {"Keys": entries}
 
-    before, after = (
-        f"before-parameter-build.dynamodb.{operation}",
-        f"after-call.dynamodb.{operation}",
-    )
-    events.register(before, hold_back, unique_id="tests-hold-back")
-    events.register(after, report_unprocessed, unique_id="tests-report-unprocessed")
-    try:
-        yield held
-    finally:
-        events.unregister(before, unique_id="tests-hold-back")
-        events.unregister(after, unique_id="tests-report-unprocessed")
+def held_sizes(faults, operation):
+    """How many entries each request of ``operation`` had held back."""
+    return [sum(map(len, held.values())) for held in faults.held[operation]]
 
 
 def put(device):
@@ -206,13 +179,19 @@ def test_duplicate_keys_or_ids_in_one_call_are_refused_before_any_request(user, 
     assert [b.pk for b in [*same_key, twice]] == [None, None, None]
 
 
-def test_a_failed_id_allocation_leaves_the_instances_as_they_were():
+def test_a_failed_id_allocation_leaves_the_instances_as_they_were(faults, settings):
     notes = [Note(board="b", title="t")]
-    with Stubber(client.get_client()) as stub:
-        stub.add_client_error("update_item", "InternalServerError", http_status_code=500)
-        with pytest.raises(EngineUnavailable):
-            Connector(Note).bulk_insert(notes)
+    counters = ids.counter_table_name().encode()
+    attempts = settings.DYNAMODB_MAX_ATTEMPTS
+    faults.error(
+        "UpdateItem", "InternalServerError", status=500, times=attempts, containing=counters
+    )
+    with pytest.raises(EngineUnavailable):
+        Connector(Note).bulk_insert(notes)
     assert notes[0].pk is None and notes[0]._state.adding
+    assert faults.count("UpdateItem", counters) == attempts  # botocore retried the allocation
+    assert faults.count("BatchWriteItem") == 0
+    assert Connector(Note).count() == 0
 
 
 def test_bulk_insert_overwrites_an_item_with_the_same_key():
@@ -234,7 +213,7 @@ def test_given_ids_are_never_allocated_again():
 
 
 @pytest.mark.django_db
-def test_items_the_engine_leaves_unprocessed_are_resent_until_stored(user):
+def test_items_the_engine_leaves_unprocessed_are_resent_until_stored(user, faults):
     connector = Connector(Booking)
     bookings = [
         Booking(
@@ -242,72 +221,80 @@ def test_items_the_engine_leaves_unprocessed_are_resent_until_stored(user):
         )
         for n in range(60)
     ]
-    with engine_holds_back("BatchWriteItem", requests=2) as held:
-        connector.bulk_insert(bookings)
+    hold_back_every_third(faults, "BatchWriteItem", requests=2)
+    connector.bulk_insert(bookings)
 
     # 9 of the first chunk's 25 held back, then 3 of those 9 again when they are resent.
-    assert [len(entries) for entries in held] == [9, 3]
+    assert held_sizes(faults, "BatchWriteItem") == [9, 3]
     stored = list(connector.select([("user", user)]))
     assert [(b.pk, b.name) for b in stored] == [(b.pk, b.name) for b in bookings]
     assert not any(b._state.adding for b in bookings)
 
 
-def test_the_resend_carries_exactly_the_unprocessed_items(fast_retries):
+def stored_devices(wanted):
+    """Which of the devices ``wanted`` the engine holds."""
+    found = Connector(Device).batch_get([[("id", device.id)] for device in wanted])
+    return [device for device, item in zip(wanted, found, strict=True) if item is not None]
+
+
+def test_the_resend_carries_exactly_the_unprocessed_items(fast_retries, faults):
     connector = Connector(Device)
     table = connector.schema.table_name
     items = devices(5)
-    with Stubber(client.get_client()) as stub:
-        stub.add_response(
-            "batch_write_item",
-            {"UnprocessedItems": {table: [put(items[1]), put(items[3])]}},
-            {"RequestItems": {table: [put(device) for device in items]}},
-        )
-        stub.add_response(
-            "batch_write_item",
-            {"UnprocessedItems": {}},
-            {"RequestItems": {table: [put(items[1]), put(items[3])]}},
-        )
-        connector.bulk_insert(items)
-        stub.assert_no_pending_responses()
+    unprocessed = [put(items[1]), put(items[3])]
+    held = faults.held["BatchWriteItem"]
+    faults.hold_back(  # in the first request only
+        "BatchWriteItem", lambda entries: [] if held else [e for e in entries if e in unprocessed]
+    )
+    connector.bulk_insert(items)
+    assert faults.requests("BatchWriteItem") == [
+        {"RequestItems": {table: [put(device) for device in items]}},
+        {"RequestItems": {table: unprocessed}},
+    ]
     assert not any(device._state.adding for device in items)
+    assert stored_devices(items) == items
 
 
-def test_exhausted_retries_raise_batch_write_failed_naming_every_unwritten_key(fast_retries):
+def test_exhausted_retries_raise_batch_write_failed_naming_every_unwritten_key(
+    fast_retries, faults
+):
     connector = Connector(Device)
-    table = connector.schema.table_name
     items = devices(30)
     stuck = [items[n] for n in (2, 3, 5, 8, 13)]
-    with Stubber(client.get_client()) as stub:
-        for _attempt in range(3):
-            stub.add_response(
-                "batch_write_item", {"UnprocessedItems": {table: [put(d) for d in stuck]}}
-            )
-        with pytest.raises(BatchWriteFailed) as raised:
-            connector.bulk_insert(items)
-        stub.assert_no_pending_responses()
+    unprocessed = [put(device) for device in stuck]
+    faults.hold_back("BatchWriteItem", lambda entries: [e for e in entries if e in unprocessed])
+
+    with pytest.raises(BatchWriteFailed) as raised:
+        connector.bulk_insert(items)
 
     error = raised.value
     unwritten = stuck + items[25:]  # the second chunk was never sent
+    assert faults.count("BatchWriteItem") == 3  # the first chunk, then its 2 resends
     assert error.failed_keys == [[("id", device.id)] for device in unwritten]
     for device in unwritten:
         assert str(device.id) in str(error)
     assert "10 items" in str(error) and "unprocessed 3 times" in str(error)
     assert error.__cause__ is None
     assert [d for d in items if d._state.adding] == unwritten
+    assert stored_devices(items) == [d for d in items if d not in unwritten]
 
 
-def test_an_engine_error_mid_batch_names_what_was_not_written(fast_retries):
+def test_an_engine_error_mid_batch_names_what_was_not_written(fast_retries, faults, settings):
     connector = Connector(Device)
     items = devices(30)
-    with Stubber(client.get_client()) as stub:
-        stub.add_response("batch_write_item", {"UnprocessedItems": {}})
-        stub.add_client_error("batch_write_item", "InternalServerError", http_status_code=500)
-        with pytest.raises(BatchWriteFailed) as raised:
-            connector.bulk_insert(items)
+    second_chunk = str(items[25].id).encode()
+    attempts = settings.DYNAMODB_MAX_ATTEMPTS
+    faults.error(
+        "BatchWriteItem", "InternalServerError", status=500, times=attempts, containing=second_chunk
+    )
+    with pytest.raises(BatchWriteFailed) as raised:
+        connector.bulk_insert(items)
 
+    assert faults.count("BatchWriteItem") == 1 + attempts  # botocore retried the second chunk
     assert raised.value.failed_keys == [[("id", device.id)] for device in items[25:]]
     assert isinstance(raised.value.__cause__, EngineUnavailable)
     assert [d for d in items if d._state.adding] == items[25:]
+    assert stored_devices(items) == items[:25]
 
 
 # batch_get
@@ -343,31 +330,29 @@ def test_batch_get_of_an_invalid_key_sends_nothing(requests_sent):
     assert requests_sent == []
 
 
-def test_unprocessed_keys_are_requested_again():
+def test_unprocessed_keys_are_requested_again(faults):
     connector = Connector(Note)
     connector.bulk_insert([Note(board="b", title=f"t{n}", stars=n) for n in range(30)])
-    with engine_holds_back("BatchGetItem") as held:
-        found = connector.batch_get([[("board", "b"), ("title", f"t{n}")] for n in range(30)])
-    assert len(held[0]) == 10
+    hold_back_every_third(faults, "BatchGetItem")
+    found = connector.batch_get([[("board", "b"), ("title", f"t{n}")] for n in range(30)])
+    assert held_sizes(faults, "BatchGetItem") == [10]
+    assert [
+        len(request["RequestItems"][connector.schema.table_name]["Keys"])
+        for request in faults.requests("BatchGetItem")
+    ] == [30, 10]
     assert [note.stars for note in found] == list(range(30))
 
 
-def test_keys_still_unprocessed_after_the_retries_raise(fast_retries):
+def test_keys_still_unprocessed_after_the_retries_raise(fast_retries, faults):
     connector = Connector(Device)
-    table = connector.schema.table_name
     wanted = devices(3)
-    with Stubber(client.get_client()) as stub:
-        for _attempt in range(3):
-            stub.add_response(
-                "batch_get_item",
-                {
-                    "Responses": {table: [put(wanted[0])["PutRequest"]["Item"]]},
-                    "UnprocessedKeys": {table: {"Keys": [{"id": {"S": str(wanted[2].id)}}]}},
-                },
-            )
-        with pytest.raises(BatchGetFailed) as raised:
-            connector.batch_get([[("id", device.id)] for device in wanted])
-        stub.assert_no_pending_responses()
+    connector.bulk_insert([wanted[0], wanted[2]])
+    stuck = {"id": {"S": str(wanted[2].id)}}
+    faults.hold_back("BatchGetItem", lambda keys: [key for key in keys if key == stuck])
+    with pytest.raises(BatchGetFailed) as raised:
+        connector.batch_get([[("id", device.id)] for device in wanted])
+    assert faults.count("BatchGetItem") == 3
+    assert held_sizes(faults, "BatchGetItem") == [1, 1, 1]
     assert raised.value.failed_keys == [[("id", wanted[2].id)]]
     assert str(wanted[2].id) in str(raised.value)
 
@@ -376,7 +361,7 @@ def test_keys_still_unprocessed_after_the_retries_raise(fast_retries):
 
 
 @pytest.mark.django_db
-def test_cascade_resends_unprocessed_deletes(user):
+def test_cascade_resends_unprocessed_deletes(user, faults):
     connector = Connector(Booking)
     connector.bulk_insert(
         [
@@ -384,23 +369,21 @@ def test_cascade_resends_unprocessed_deletes(user):
             for n in range(40)
         ]
     )
-    with engine_holds_back("BatchWriteItem") as held:
-        user.delete()
-    assert len(held[0]) == 9
+    hold_back_every_third(faults, "BatchWriteItem")
+    user.delete()
+    assert held_sizes(faults, "BatchWriteItem") == [9]
     assert connector.count() == 0
 
 
-def test_batch_delete_names_the_items_it_could_not_delete(fast_retries):
+def test_batch_delete_names_the_items_it_could_not_delete(fast_retries, faults):
     connector = Connector(Device)
-    table = connector.schema.table_name
-    keys = [{"id": {"S": str(device.id)}} for device in devices(3)]
-    with Stubber(client.get_client()) as stub:
-        for _attempt in range(3):
-            stub.add_response(
-                "batch_write_item",
-                {"UnprocessedItems": {table: [{"DeleteRequest": {"Key": keys[1]}}]}},
-            )
-        with pytest.raises(BatchWriteFailed) as raised:
-            connector.batch_delete(keys)
+    stored = connector.bulk_insert(devices(3))
+    keys = [{"id": {"S": str(device.id)}} for device in stored]
+    stuck = {"DeleteRequest": {"Key": keys[1]}}
+    faults.hold_back("BatchWriteItem", lambda entries: [e for e in entries if e == stuck])
+    with pytest.raises(BatchWriteFailed) as raised:
+        connector.batch_delete(keys)
+    assert held_sizes(faults, "BatchWriteItem") == [1, 1, 1]  # the request, then 2 resends
     assert raised.value.failed_keys == [items.key_list_of(connector.schema, keys[1])]
     assert "not deleted" in str(raised.value)
+    assert stored_devices(stored) == [stored[1]]

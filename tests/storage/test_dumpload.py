@@ -1,4 +1,8 @@
-"""dynamo_dumpdata, dynamo_loaddata and seed_bookings against a real engine."""
+"""dynamo_dumpdata, dynamo_loaddata and seed_bookings against a real engine.
+
+Items the engine leaves unprocessed are injected at the HTTP layer (``faults``,
+tests/faults.py): held back from the real request and reported unprocessed.
+"""
 
 import datetime
 import decimal
@@ -10,7 +14,6 @@ import tempfile
 import uuid
 
 import pytest
-from botocore.stub import Stubber
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -286,22 +289,23 @@ def test_no_room_for_the_keys_read_is_a_command_error(tmp_path, monkeypatch):
     assert Connector(Note).count() == 0
 
 
-def test_lines_the_engine_would_not_take_are_named(tmp_path, settings):
+def test_lines_the_engine_would_not_take_are_named(tmp_path, settings, faults):
     settings.DYNAMODB_BATCH_MAX_ATTEMPTS = 2
     settings.DYNAMODB_BATCH_BACKOFF_MAX = 0.001
     devices = [Device(id=uuid.UUID(int=n), label=f"d{n}") for n in (1, 2, 3)]
     data = tmp_path / "devices.jsonl"
     data.write_text("".join(jsonlines.dumps(device) + "\n" for device in devices))
-    table = Connector(Device).schema.table_name
     stuck = {"PutRequest": {"Item": {"id": {"S": str(devices[1].id)}, "label": {"S": "d2"}}}}
-    with Stubber(client.get_client()) as stub:
-        for _attempt in range(2):
-            stub.add_response("batch_write_item", {"UnprocessedItems": {table: [stuck]}})
-        with pytest.raises(
-            CommandError, match=r"devices\.jsonl: these lines were not written: 2\. 1 items"
-        ):
-            run("dynamo_loaddata", "testapp.Device", str(data))
-        stub.assert_no_pending_responses()
+    faults.hold_back("BatchWriteItem", lambda entries: [e for e in entries if e == stuck])
+    with pytest.raises(
+        CommandError, match=r"devices\.jsonl: these lines were not written: 2\. 1 items"
+    ):
+        run("dynamo_loaddata", "testapp.Device", str(data))
+    table = Connector(Device).schema.table_name
+    assert [len(held[table]) for held in faults.held["BatchWriteItem"]] == [1, 1]
+    # The other lines were written, that one was not.
+    found = Connector(Device).batch_get([[("id", device.id)] for device in devices])
+    assert [item is not None for item in found] == [True, False, True]
 
 
 @pytest.mark.django_db
