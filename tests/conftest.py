@@ -27,7 +27,6 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import User
 
 from dynamodb.conf import conf
 from dynamodb.connector import Connector
@@ -35,7 +34,7 @@ from dynamodb.storage import ids
 from dynamodb.storage.tables import dynamo_models
 from dynamodb.wire import client
 from tests import timing
-from tests.api_helpers import client_for
+from tests.api_helpers import BOOKING_PERMISSIONS, client_for, create_api_user, grant
 from tests.engine import CAPABILITIES, selected_engine_class
 from tests.faults import Faults
 
@@ -134,10 +133,6 @@ def requests_sent():
 # "<username>-password", which the tests that log in type.
 
 
-def create_api_user(username, **extra):
-    return User.objects.create_user(username, password=f"{username}-password", **extra)
-
-
 @pytest.fixture
 def ada():
     return create_api_user("ada")
@@ -150,8 +145,8 @@ def bob():
 
 @pytest.fixture
 def staff():
-    """The staff user "root"."""
-    return create_api_user("root", is_staff=True)
+    """The operator "root": staff with every booking permission, so reaches everyone's."""
+    return grant(create_api_user("root", is_staff=True), *BOOKING_PERMISSIONS)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from .serializers import BookingSerializer
 
 
 class DynamoBooking(DynamoViewset):
-    """A user's bookings; staff see and manage everyone's."""
+    """A user's bookings; users with the booking permissions see and manage everyone's."""
 
     queryset = Booking.objects.all()
     lookup_value_converter = "int"  # ids are integers: /api/dynamo/booking/<int:pk>/

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
-from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for
+from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for, create_api_user, grant
 from tests.testapp.models import EveryField, Owner
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +135,40 @@ def test_staff_create_for_another_user_or_themselves(ada, staff):
     assert for_self.json()["user"] == staff.pk
     assert sorted(b.user_id for b in Connector(Booking).all()) == sorted([ada.pk, staff.pk])
     assert client_for(ada).get(booking_url(for_ada.json()["id"])).status_code == 200
+
+
+def test_is_staff_alone_reaches_only_ones_own_bookings(adas_booking, ada):
+    """Cross-user access takes the model's permissions, as DjangoModelPermissions maps them."""
+    staff_api = client_for(create_api_user("clerk", is_staff=True))
+    url = booking_url(adas_booking.id)
+    assert staff_api.get(url).status_code == 404
+    assert staff_api.patch(url, {"name": "By staff"}, format="json").status_code == 404
+    assert staff_api.delete(url).status_code == 404
+    assert staff_api.get(BOOKINGS, {"user": ada.pk}).json()["results"] == []
+    created = staff_api.post(BOOKINGS, {**BODY, "user": ada.pk}, format="json")
+    assert created.status_code == 201
+    assert created.json()["user"] != ada.pk
+    assert [b.name for b in Booking.objects.filter(user=ada.pk)] == ["Ada's"]
+
+
+@pytest.mark.parametrize(
+    "codename, allowed",
+    [
+        ("view_booking", {"GET"}),
+        ("change_booking", {"PATCH"}),
+        ("delete_booking", {"DELETE"}),
+    ],
+)
+def test_each_method_takes_its_own_permission(adas_booking, codename, allowed):
+    api = client_for(grant(create_api_user("clerk"), codename))
+    url = booking_url(adas_booking.id)
+    answers = {
+        "GET": api.get(url).status_code,
+        "PATCH": api.patch(url, {"name": "Changed"}, format="json").status_code,
+    }
+    answers["DELETE"] = api.delete(url).status_code
+    assert {method for method, status in answers.items() if status < 300} == allowed
+    assert {status for method, status in answers.items() if method not in allowed} == {404}
 
 
 def test_staff_create_for_a_missing_user_is_400(staff):

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from booking.models import Booking
 from dynamodb.connector import Connector
 from dynamodb.rest.idempotency import HEADER as IDEMPOTENCY_HEADER
+from tests.api_helpers import BOOKING_PERMISSIONS, grant
 from tests.fuzz.conftest import CASES, SEED, coverage_phase, max_examples
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -68,7 +69,7 @@ class World:
         self.users = {
             "user": User.objects.create_user("ada"),
             "other": User.objects.create_user("bob"),
-            "staff": User.objects.create_user("root", is_staff=True),
+            "staff": grant(User.objects.create_user("root", is_staff=True), *BOOKING_PERMISSIONS),
         }
         self.tokens = {
             name: Token.objects.create(user=user).key for name, user in self.users.items()

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from booking.models import Booking
 from dynamodb.connector import Connector
-from tests.api_helpers import BOOKINGS
+from tests.api_helpers import BOOKING_PERMISSIONS, BOOKINGS, grant
 from tests.fuzz.conftest import CASES, SEED, max_examples
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -62,7 +62,7 @@ conditions = st.one_of(
 @pytest.fixture
 def bookings():
     ada = User.objects.create_user("ada")
-    root = User.objects.create_user("root", is_staff=True)
+    root = grant(User.objects.create_user("root", is_staff=True), *BOOKING_PERMISSIONS)
     connector = Connector(Booking)
     for number, moment in enumerate(MOMENTS):
         connector.insert(

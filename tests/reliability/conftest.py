@@ -385,12 +385,14 @@ def _setup_database(workdir):
     setup.manage("migrate", "--noinput")
     script = (
         "import json\n"
-        "from django.contrib.auth.models import User\n"
+        "from django.contrib.auth.models import Permission, User\n"
         "from rest_framework.authtoken.models import Token\n"
         "from tests.testapp.models import Owner\n"
         "tokens = {}\n"
         f"for name in {USERS!r}:\n"
         "    user = User.objects.create_user(name, is_staff=name == 'staff')\n"
+        "    if name == 'staff':\n"
+        "        user.user_permissions.set(Permission.objects.filter(codename__endswith='_booking'))\n"
         "    tokens[name] = Token.objects.create(user=user).key\n"
         "owner = Owner.objects.create(name='shared')\n"
         "print(json.dumps({'tokens': tokens, 'owner': str(owner.pk)}))\n"

@@ -6,7 +6,7 @@ A DRF filter backend over the viewset's DynamoQuerySet. Sort-key conditions
 (on the table's sort key or a local index's) become the Query's key
 condition; filters on other fields, allowed only where the view declares
 them in ``filter_fields``, become a FilterExpression; ``ordering`` orders by
-a sort key. A listing without a partition (staff, shared models) is an
+a sort key. A listing without a partition (permitted users, shared models) is an
 explicit ``.scan()``. Wrong parameters are a 400 naming the parameter, never
 silently ignored.
 
@@ -44,7 +44,7 @@ class DynamoFilterBackend:
         conditions, index, filters = self.conditions(request, view, schema)
         ordering = self.ordering(request, partition, conditions, index, schema)
         if partition is None:
-            # No partition to query (staff, shared models): the whole table, on purpose.
+            # No partition to query (permitted users, shared models): the whole table, on purpose.
             queryset = queryset.scan()
         else:
             if not view.is_confined():

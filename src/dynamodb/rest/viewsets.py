@@ -8,8 +8,8 @@ Composed like DRF's ``ModelViewSet``: list, create, retrieve, update,
 partial_update and destroy mixins over a generic base with
 ``get_queryset()``, ``get_object()`` and ``perform_create/update/destroy``
 hooks. ``get_queryset()`` is the model's DynamoQuerySet confined to the
-user's partition: a non-staff user only ever sees and writes items whose
-``owner_field`` is themselves. The serializer validates; writes are the
+user's partition: a user without the model's permissions only ever sees
+and writes items whose ``owner_field`` is themselves. The serializer validates; writes are the
 Connector's conditional ones (insert never overwrites, updates are
 conditioned on the version read).
 """
@@ -117,9 +117,32 @@ class DynamoGenericViewSet(GenericViewSet):
             )
         return self.owner_field
 
+    # The model permission that lets a request reach other users' items, by method
+    # (as DjangoModelPermissions maps them); anything else is confined.
+    cross_user_permissions = {
+        "GET": "view",
+        "HEAD": "view",
+        "OPTIONS": "view",
+        "POST": "add",
+        "PUT": "change",
+        "PATCH": "change",
+        "DELETE": "delete",
+    }
+
     def is_confined(self):
-        """Whether this request only reaches the requesting user's own items."""
-        return self.get_owner_field() is not None and not self.request.user.is_staff
+        """Whether this request only reaches the requesting user's own items.
+
+        Reaching other users' items takes the model's Django permission for
+        the method (``booking.view_booking`` to read, ``change_`` to update...),
+        not ``is_staff``: a staff user without it is confined like anyone else.
+        """
+        if self.get_owner_field() is None:
+            return False
+        action = self.cross_user_permissions.get(self.request.method)
+        if action is None:
+            return True
+        meta = self.get_model_class()._meta
+        return not self.request.user.has_perm(f"{meta.app_label}.{action}_{meta.model_name}")
 
     def get_object(self):
         """The item addressed by the URL's id in ``get_queryset()``, or 404.
@@ -139,8 +162,9 @@ class DynamoGenericViewSet(GenericViewSet):
     def get_serializer(self, *args, **kwargs):
         """The serializer, with the owner field read-only for confined users.
 
-        A non-staff user's items always belong to them: a ``user`` in the body
-        is ignored. Staff may name the owner, which defaults to themselves.
+        A confined user's items always belong to them: a ``user`` in the body
+        is ignored. A user with the model's permission may name the owner,
+        which defaults to themselves.
         """
         serializer = super().get_serializer(*args, **kwargs)
         owner = self.get_owner_field()
@@ -224,7 +248,7 @@ class DynamoGenericViewSet(GenericViewSet):
 
 
 class DynamoListModelMixin:
-    """List one partition (Query) or, for staff and shared models, the table (Scan)."""
+    """List one partition (Query) or, for permitted users and shared models, the table (Scan)."""
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -233,7 +257,7 @@ class DynamoListModelMixin:
         return self.get_paginated_response(serializer.data)
 
     def get_partition(self):
-        """The partition a list reads: the user's own, or the one a staff user asks for."""
+        """The partition a list reads: the user's own, or the one a permitted user asks for."""
         if self.is_confined():
             return self.request.user.pk
         partition = self.get_connector().schema.table.partition
