@@ -357,22 +357,7 @@ def test_keys_still_unprocessed_after_the_retries_raise(fast_retries, faults):
     assert str(wanted[2].id) in str(raised.value)
 
 
-# batch_delete (ForeignKey CASCADE)
-
-
-@pytest.mark.django_db
-def test_cascade_resends_unprocessed_deletes(user, faults):
-    connector = Connector(Booking)
-    connector.bulk_insert(
-        [
-            Booking(user=user, date_at=BASE + datetime.timedelta(seconds=n), name="n", address="a")
-            for n in range(40)
-        ]
-    )
-    hold_back_every_third(faults, "BatchWriteItem")
-    user.delete()
-    assert held_sizes(faults, "BatchWriteItem") == [9]
-    assert connector.count() == 0
+# batch_delete
 
 
 def test_batch_delete_names_the_items_it_could_not_delete(fast_retries, faults):

@@ -141,7 +141,8 @@ def test_the_connector_writes_batches_of_at_most_25(sent):
     connector = Connector(Note)
     for position in range(26):
         connector.insert(Note(board="b", title=f"t{position:02}"))
-    assert connector.delete_where("board", "b") == 26
+    keys = [{"board": {"S": "b"}, "title": {"S": f"t{position:02}"}} for position in range(26)]
+    connector.batch_delete(keys)
     batches = [params for operation, params in sent if operation == "BatchWriteItem"]
     sizes = [len(requests) for batch in batches for requests in batch["RequestItems"].values()]
     assert sizes == [25, 1]

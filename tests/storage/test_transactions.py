@@ -1,13 +1,16 @@
 """dynamodb.transaction against a real engine: all or nothing, limits, tokens, on_commit."""
 
+import datetime
 import logging
 
 import pytest
+from django.contrib.auth.models import User
 
 from booking.models import Booking
 from dynamodb import transaction
 from dynamodb.connector import Connector
 from dynamodb.exceptions import (
+    EngineUnavailable,
     ItemAlreadyExists,
     ItemNotFound,
     TransactionAborted,
@@ -18,6 +21,7 @@ from dynamodb.exceptions import (
 )
 from dynamodb.storage import atomic
 from dynamodb.storage.transactions import Engine
+from tests.faults import error_response, json_response
 from tests.testapp.models import Book, Note, Shelf
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +252,86 @@ def test_without_transactions_the_writes_go_one_by_one(caplog):
         Note.objects.create(board="b", title="one")
         Note.objects.create(board="b", title="four")
     assert notes() == ["one", "three", "two"], "written in order until the first failure"
+
+
+# Cascades: a user's bookings go in one transaction (up to 99), or in resumable chunks.
+
+
+def bookings_of(user, count):
+    base = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    Booking.objects.bulk_create(
+        Booking(user=user, date_at=base + datetime.timedelta(seconds=n), name="n", address="a")
+        for n in range(count)
+    )
+
+
+def engine_failing(request):
+    """A rewrite answering in the engine's place: every attempt is a 500."""
+    return error_response("InternalServerError", status=500)
+
+
+@atomic_engine
+@pytest.mark.django_db(transaction=True)  # the failed deletion rolls back SQL
+def test_a_cascade_of_50_bookings_is_all_or_nothing(ada, faults):
+    pk = ada.pk
+    bookings_of(ada, 50)
+    faults.rewrite("TransactWriteItems", engine_failing)
+    with pytest.raises(EngineUnavailable):
+        ada.delete()
+    assert Booking.objects.filter(user=pk).count() == 50
+    assert User.objects.filter(pk=pk).exists(), "the SQL deletion is rolled back too"
+    faults.rewrite("TransactWriteItems", lambda request: None)
+    ada.delete()
+    assert Booking.objects.filter(user=pk).count() == 0
+    assert faults.count("BatchWriteItem") == faults.count("DeleteItem") == 0
+
+
+@atomic_engine
+def test_a_cascade_whose_answer_is_lost_deletes_once_without_error(ada, faults):
+    pk = ada.pk
+    bookings_of(ada, 50)
+    faults.lose("TransactWriteItems", b"BookingUserByDateAt")
+    ada.delete()
+    assert Booking.objects.filter(user=pk).count() == 0
+    assert not User.objects.filter(pk=pk).exists()
+    assert faults.count("TransactWriteItems") == 2
+
+
+@atomic_engine
+@pytest.mark.django_db(transaction=True)  # the failed deletion rolls back SQL
+def test_a_larger_cascade_goes_in_chunks_a_new_attempt_finishes(ada, faults):
+    pk = ada.pk
+    bookings_of(ada, 150)
+    chunks = []
+
+    def fail_after_the_first(request):
+        chunks.append(len(request["TransactItems"]))
+        return engine_failing(request) if len(chunks) > 1 else None
+
+    faults.rewrite("TransactWriteItems", fail_after_the_first)
+    with pytest.raises(EngineUnavailable):
+        ada.delete()
+    assert chunks[0] == 99
+    assert Booking.objects.filter(user=pk).count() == 150 - 99
+    faults.rewrite("TransactWriteItems", lambda request: None)
+    ada.delete()
+    assert Booking.objects.filter(user=pk).count() == 0
+
+
+@atomic_engine
+def test_a_transaction_conflict_is_sent_again(faults):
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[TransactionConflict, None]",
+        "CancellationReasons": [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"},
+            {"Code": "None"},
+        ],
+    }
+    faults.answer("TransactWriteItems", lambda: json_response(400, body))
+    with transaction.atomic():
+        Note.objects.create(board="b", title="one")
+        Note.objects.create(board="b", title="two")
+    assert notes() == ["one", "two"]
+    assert faults.count("TransactWriteItems") == 2

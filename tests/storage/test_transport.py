@@ -315,8 +315,9 @@ def test_no_credentials_is_engine_unavailable_with_a_hint(lean, monkeypatch):
         client.call("get_item", TableName=note_table(), Key=KEY)
 
 
-def test_a_value_json_cannot_hold_is_a_validation_error(transport):
-    with pytest.raises(exceptions.ValidationError):
+def test_a_request_botocore_refuses_is_engine_rejected(transport):
+    """Our code built a request botocore's model refuses: a fault of ours, never a 400."""
+    with pytest.raises(exceptions.EngineRejected, match="botocore refused the request"):
         client.call("put_item", TableName=note_table(), Item={**KEY, "s": {"SS": {"a", "b"}}})
 
 

@@ -11,13 +11,13 @@ from django.core.management.base import CommandError
 from booking.models import Booking
 from dynamodb.connector import Connector
 from dynamodb.exceptions import TableSchemaMismatch
-from dynamodb.models import IdempotencyKey
+from dynamodb.models import CacheEntry, IdempotencyKey
 from dynamodb.storage import ids
 from dynamodb.wire import client
 from tests.engine import free_port
 from tests.testapp.models import Book, Device, EveryField, Note, Pledge, Shelf
 
-MODELS = [IdempotencyKey, Booking, EveryField, Note, Device, Pledge, Shelf, Book]
+MODELS = [IdempotencyKey, CacheEntry, Booking, EveryField, Note, Device, Pledge, Shelf, Book]
 _fresh = itertools.count()
 
 
