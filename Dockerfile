@@ -15,7 +15,7 @@ RUN /opt/venv/bin/pip install --require-hashes --only-binary=:all: -r /tmp/requi
 COPY src/ /app/src/
 # Static files and bytecode are made here: at run time the code's folders are read-only.
 RUN cd /app/src \
-    && DJANGO_SECRET_KEY=collectstatic-only /opt/venv/bin/python manage.py collectstatic --noinput \
+    && DJANGO_DEBUG=true /opt/venv/bin/python manage.py collectstatic --noinput \
     && /opt/venv/bin/python -m compileall -q /app/src \
     && chmod -R u=rwX,go=rX /app/src
 

@@ -167,12 +167,8 @@ prepare_django() {
         || die "migrate failed: see $LOG_DIR/setup.log"
     django_manage createdynamotables >>"$LOG_DIR/setup.log" 2>&1 \
         || die "createdynamotables failed: see $LOG_DIR/setup.log"
-    if [[ -n "${DJANGO_SUPERUSER_USERNAME:-}" ]]; then
-        local output
-        if ! output="$(django_manage createsuperuser --noinput 2>&1)"; then
-            [[ "$output" == *"already taken"* ]] || die "createsuperuser failed: $output"
-        fi
-    fi
+    django_manage devsuperuser >>"$LOG_DIR/setup.log" 2>&1 \
+        || die "devsuperuser failed: see $LOG_DIR/setup.log"
 }
 
 start_django() {
@@ -257,9 +253,16 @@ print_welcome() {
     cat <<EOF
 Service:  $url
 Swagger:  $url/api/docs/
+EOF
+    case "${DJANGO_DEBUG:-false}" in
+        [Tt]rue|1|[Yy]es|[Oo]n)
+            cat <<EOF
 Login:    $user / $password  ($url/admin/)
 Try:      curl -u $user:$password $url/api/dynamo/booking/
 EOF
+            ;;
+        *) echo "Login:    DJANGO_DEBUG is off, so no dev superuser: ./manage.sh run createsuperuser" ;;
+    esac
 }
 
 cmd_run() {

@@ -23,7 +23,6 @@ pytest-django imports before this file: see tests/environment.py.
 
 import copy
 import itertools
-import os
 
 import pytest
 from django.conf import settings as django_settings
@@ -39,18 +38,6 @@ from tests.engine import CAPABILITIES, selected_engine_class
 from tests.faults import Faults
 
 _test_numbers = itertools.count()
-SETTINGS_MODULE = "tests.settings"
-
-
-def pytest_configure(config):
-    """Refuse settings other than the suite's (the environment it makes is in them)."""
-    module = os.environ.get("DJANGO_SETTINGS_MODULE")
-    if module != SETTINGS_MODULE:
-        raise pytest.UsageError(
-            f"DJANGO_SETTINGS_MODULE={module} is in the environment, and pytest-django "
-            f"prefers it to pyproject.toml's {SETTINGS_MODULE}: unset it (or pass "
-            f"--ds={SETTINGS_MODULE})."
-        )
 
 
 def engine_class():

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_ROOT = BASE_DIR.parent
@@ -20,7 +21,19 @@ environ.Env.read_env(
 )
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="django-insecure-local-development-key-change-me")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if DEBUG and not SECRET_KEY:
+    SECRET_KEY = "django-insecure-local-development-only"
+elif not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
+    # Sessions, password resets and the API's cursors are signed with it: a guessable
+    # key would let anyone forge them. The same test as `check --deploy` (security.W009).
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to 50 or more random characters when DJANGO_DEBUG "
+        "is false (it is missing, short or an example). Generate one with: python3 -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -44,6 +44,8 @@ WORKERS = 2
 # Users of the service (each with a DRF token): one per test, and the load run's.
 LOAD_USERS = [f"load-{n}" for n in range(8)]
 USERS = ["writer", "racer", "outage", "slow", "staff", *LOAD_USERS]
+# DEBUG is off in the service, which then needs a real-looking key.
+SERVICE_SECRET_KEY = "reliability-service-only-" + "k3y9Q" * 8
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -241,6 +243,7 @@ class Service:
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(SRC)]),
             "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
             "DJANGO_ENV_FILE": "/nonexistent",
+            "DJANGO_SECRET_KEY": SERVICE_SECRET_KEY,
             "DATABASE_URL": f"sqlite:///{self.database}",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_THROTTLE_USER": "",

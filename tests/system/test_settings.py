@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,10 +24,26 @@ def run_settings(code, **env):
     )
 
 
+PRODUCTION_KEY = "k3y-" + "x9Yq2" * 12
+
+
 def test_debug_is_off_unless_the_environment_turns_it_on():
     code = "import django; from django.conf import settings; django.setup(); print(settings.DEBUG)"
-    assert run_settings(code).stdout.strip() == "False"
+    assert run_settings(code, DJANGO_SECRET_KEY=PRODUCTION_KEY).stdout.strip() == "False"
     assert run_settings(code, DJANGO_DEBUG="true").stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(
+    "key", [None, "", "change-me", "x" * 60, "django-insecure-" + "k3y9Q" * 10, PRODUCTION_KEY[:49]]
+)
+def test_without_debug_a_missing_or_weak_secret_key_stops_the_start(key):
+    code = "import django; django.setup()"
+    env = {} if key is None else {"DJANGO_SECRET_KEY": key}
+    result = run_settings(code, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+    assert run_settings(code, DJANGO_SECRET_KEY=PRODUCTION_KEY).returncode == 0
 
 
 def check_deploy(**env):
@@ -46,14 +64,14 @@ def check_deploy(**env):
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = check_deploy(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="k3y-" + "x9Yq2" * 12)
+    result = check_deploy(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=PRODUCTION_KEY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_the_default_secret_key_is_flagged_by_check_deploy():
+def test_check_deploy_cannot_even_start_without_a_real_secret_key():
     result = check_deploy()
-    assert result.returncode != 0 and "security.W009" in result.stderr
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 SECRET_PATTERNS = [
