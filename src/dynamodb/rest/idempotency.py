@@ -10,7 +10,9 @@ before its item is sent forgets its key, so the client may retry it.
 
 The item and its record's response are written in one DynamoDB transaction
 (``insert``): both or neither, so no crash can leave a created item without
-the record that answers its retries.
+the record that answers its retries. A transaction that ended unanswered
+leaves the record as it is: it holds the response (a retry replays it) or is
+still pending, and a retry creates the item once its lease is over.
 
 On an engine without transactions (dynalite), a create whose outcome is
 unknown (the engine timed out: the item may have been stored) must neither
@@ -105,6 +107,7 @@ class IdempotentCreate:
         self.record = None
         self.pending = {}  # the pending state: lease end and, once known, the planned item
         self.remembered = False  # the response was written with the item
+        self.in_transaction = False  # the item and its response were sent in one transaction
 
     def run(self, create):
         """The stored response for a known key, else ``create()``'s response, remembered."""
@@ -124,8 +127,11 @@ class IdempotentCreate:
         except BaseException:
             if "item" in self.pending:
                 self.release()  # the item was sent and may be stored: a retry finds out
-            else:
+            elif not self.in_transaction:
                 self.forget()
+            # Else the transaction's outcome is unknown: the record holds the response
+            # (it was written), or it is pending with no item noted and its lease ends.
+            # Either way it is left alone: a retry replays, or creates once the lease ends.
             raise
         if not status.is_success(response.status_code):
             self.forget()
@@ -144,12 +150,15 @@ class IdempotentCreate:
             connector.insert(instance, before_write=self.plan)
             return
         try:
+            self.in_transaction = True
             with transaction.atomic():
                 connector.insert(instance)
                 self.record.status_code = status.HTTP_201_CREATED
                 self.record.body = as_json(response_body(instance))
                 self.connector.update(self.record, fields=["status_code", "body"])
         except TransactionCanceled as canceled:
+            # Cancelled: nothing of it was written, so the record may go.
+            self.in_transaction = False
             self.record.status_code, self.record.body = None, {PENDING: self.pending}
             raise atomic.first_error(canceled) from canceled
         self.remembered = True
