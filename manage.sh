@@ -154,8 +154,8 @@ django_manage() { (cd "$ROOT/src" && DJANGO_SETTINGS_MODULE=project.settings "$P
 
 start_engine() {
     require_free_port "$DYNAMODB_PORT" DYNAMODB_PORT
-    say "Starting the DynamoDB engine (moto) on 127.0.0.1:$DYNAMODB_PORT"
-    nohup "$PY" -m moto.server -H 127.0.0.1 -p "$DYNAMODB_PORT" \
+    say "Starting the DynamoDB engine (moto, serialised: src/dynamodb/local_engine.py) on 127.0.0.1:$DYNAMODB_PORT"
+    nohup "$PY" "$ROOT/src/dynamodb/local_engine.py" --port "$DYNAMODB_PORT" \
         >>"$LOG_DIR/dynamodb.log" 2>&1 </dev/null &
     echo $! > "$RUN_DIR/dynamodb.pid"
     wait_for_port "$DYNAMODB_PORT" dynamodb "$!"

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCAL_ENGINE = ROOT / "src" / "dynamodb" / "local_engine.py"
 ENGINE_VARIABLE = "DYNAMODB_TEST_ENGINE"
 DEFAULT_ENGINE = "moto"
 # What an engine may lack (name: what it covers); a test needing one is marked ``needs_<name>``.
@@ -104,14 +105,16 @@ class EngineServer:
 
 
 class MotoServer(EngineServer):
-    """moto_server: in memory; transactions, TTL and PartiQL."""
+    """moto's server as ./manage.sh run starts it (src/dynamodb/local_engine.py): one
+    request at a time, as DynamoDB applies an item's writes; in memory; transactions,
+    TTL and PartiQL."""
 
     name = "moto"
     capabilities = frozenset(CAPABILITIES)
     health_path = "/moto-api/"
 
     def command(self):
-        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        return [sys.executable, str(LOCAL_ENGINE), "--port", str(self.port)]
 
     def environment(self):
         return {**os.environ, "MOTO_CALL_RESET_API": "false"}

@@ -5,8 +5,8 @@ alone, ``-m "not reliability"`` skips them) and stops by itself: each one has a
 deadline and a bound on the requests it sends.
 
 The service is the project's own: gunicorn with ``project/gunicorn.conf.py``
-(2 sync workers) on a free loopback port, next to its own moto server (one
-request at a time: ``SerialMotoServer``), with
+(2 sync workers) on a free loopback port, next to its own local engine (moto
+serving one request at a time: src/dynamodb/local_engine.py), with
 ``tests.reliability.service_settings`` (the test suite's apps and routes,
 read from the environment as ``project.settings`` reads it). Django's data
 (users, DRF tokens, an EveryField owner) lives in a temporary SQLite file,
@@ -337,18 +337,6 @@ class Service:
         return {pid for pid in pids if alive(pid)}
 
 
-class SerialMotoServer(MotoServer):
-    """moto, applying one request at a time as DynamoDB applies an item's writes.
-
-    moto's own server checks a write's condition and applies it without a lock,
-    so that two concurrent conditional writes to one item can both succeed
-    (``serial_moto.py`` says more): a lost update the engine makes, not the service.
-    """
-
-    def command(self):
-        return [sys.executable, str(HERE / "serial_moto.py"), str(self.port)]
-
-
 class Stacks:
     """Starts services (and engines); stops them all at the end and reports what is left."""
 
@@ -359,7 +347,7 @@ class Stacks:
         self.engines = []
 
     def engine(self):
-        engine = SerialMotoServer().start()
+        engine = MotoServer().start()
         self.engines.append(engine)
         return engine
 
@@ -412,7 +400,7 @@ class Site:
     stacks: Stacks
     tokens: dict
     owner: str
-    engine: SerialMotoServer
+    engine: MotoServer
     service: Service
 
     def api(self, user=None, service=None, timeout=30.0):

@@ -7,6 +7,7 @@ gunicorn, stops it, and checks that no process it started is left.
 """
 
 import base64
+import concurrent.futures
 import json
 import os
 import re
@@ -170,18 +171,25 @@ class Stack:
         return [int(p.read_text()) for p in (self.path / "var/run").glob("*.pid")]
 
     def request(self, method, path, body=None, user="admin", password="admin"):
+        status, _headers, answer = self.send(method, path, body, user=user, password=password)
+        return status, answer
+
+    def send(self, method, path, body=None, headers=None, user="admin", password="admin"):
+        """(status, headers, JSON body) of one request with Basic credentials."""
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers=headers or {}
+        )
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 raw = response.read()
-                return response.status, json.loads(raw) if raw else None
+                return response.status, response.headers, json.loads(raw) if raw else None
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+            return error.code, error.headers, json.loads(error.read() or b"null")
 
 
 def alive(pid):
@@ -237,6 +245,8 @@ def test_fresh_clone_runs_the_readme_walkthrough(tmp_path):
         status, _ = stack.request("GET", "/api/dynamo/booking/", password="wrong")
         assert status == 401
 
+        assert_the_engine_applies_writes_one_at_a_time(stack)
+
         command = stack.manage("run", "createdynamotables")
         assert command.returncode == 0 and "already exists" in command.stdout
 
@@ -262,6 +272,46 @@ def test_fresh_clone_runs_the_readme_walkthrough(tmp_path):
     assert again.returncode == 0 and "Nothing is running." in again.stderr
     status = stack.manage("status")
     assert "dynamodb: stopped" in status.stdout and "django: stopped" in status.stdout
+
+
+def assert_the_engine_applies_writes_one_at_a_time(stack):
+    """The local engine is linearisable for writes, as DynamoDB is for an item's."""
+    bookings = "/api/dynamo/booking/"
+    racers = 20
+    body = {"address": "1 Main St", "date_at": "2026-06-01T12:00:00Z"}
+    with concurrent.futures.ThreadPoolExecutor(racers) as pool:
+        replies = list(
+            pool.map(
+                lambda n: stack.request("POST", bookings, {**body, "name": f"r{n}"}), range(racers)
+            )
+        )
+    statuses = sorted(status for status, _ in replies)
+    assert statuses == [201] + [409] * (racers - 1), statuses
+    (created,) = [answer for status, answer in replies if status == 201]
+    url = f"{bookings}{created['id']}/"
+    _, headers, _ = stack.send("GET", url)
+    first_version = int(headers["ETag"].strip('"'))
+
+    def writer(n):
+        """Read the ETag, write with If-Match; return the versions this writer moved from."""
+        moved_from = []
+        for attempt in range(5):
+            _, headers, _ = stack.send("GET", url)
+            status, _, _ = stack.send(
+                "PATCH", url, {"name": f"w{n}-{attempt}"}, headers={"If-Match": headers["ETag"]}
+            )
+            assert status in (200, 412), status
+            if status == 200:
+                moved_from.append(int(headers["ETag"].strip('"')))
+        return moved_from
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        moved = [version for versions in pool.map(writer, range(8)) for version in versions]
+    _, headers, _ = stack.send("GET", url)
+    assert int(headers["ETag"].strip('"')) == first_version + len(moved), "an update was lost"
+    assert len(set(moved)) == len(moved), "two writes succeeded from one version"
+    status, _ = stack.request("DELETE", url)
+    assert status == 204
 
 
 def scratch_checkout(path):
