@@ -106,6 +106,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 AXES_RESET_ON_SUCCESS = True
+# The window runs from the lockout: attempts during it neither count nor extend it, so
+# the right password works once it is over (and a flood cannot keep an account shut).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "project.logins.client_address"
 AXES_LOCKOUT_CALLABLE = "project.logins.lockout_response"
 AXES_ENABLE_ADMIN = False  # the attempts are in the cache, not in SQL

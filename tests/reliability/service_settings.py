@@ -13,11 +13,15 @@ environment (tests/environment.py) and reading them without it.
 
 import os
 
+from django.conf import global_settings
+
 from dynamodb.conf import DEFAULTS
 from project import settings as project
 from tests.settings import *  # noqa: F403
 
 DATABASES = project.DATABASES
+# Django's own hashers (PBKDF2), not the suite's fast one: a login costs what it costs.
+PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
 SECURE_SSL_REDIRECT = project.SECURE_SSL_REDIRECT
 REST_FRAMEWORK = project.REST_FRAMEWORK
 # As the project reads them: the environment's value, else the app's default.
