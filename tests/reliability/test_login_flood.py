@@ -10,6 +10,7 @@ the lockout window is over, the right password works again.
 import base64
 import os
 import time
+from pathlib import Path
 
 from tests.api_helpers import BOOKINGS
 from tests.timing import took
@@ -30,7 +31,7 @@ def cpu_seconds(pids):
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
-        fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
 
