@@ -258,6 +258,22 @@ class LeanClient:
 
     def _call(self, name, params):
         """One API call, as botocore's ``BaseClient._make_api_call`` runs it, minus the pipeline."""
+        operation, request, context, stubbed = self._prepare(name, params)
+        if stubbed is not None:
+            http, parsed = stubbed
+        else:
+            try:
+                http, parsed = self._send(operation, request)
+            except Exception as error:
+                self._events.emit(operation.after_call_error, exception=error, context=context)
+                raise
+        return self._finish(operation, context, http, parsed)
+
+    def _prepare(self, name, params):
+        """The operation, its request dict, the call's context, and a stubbed answer or None.
+
+        Emits the client-level events botocore emits before sending.
+        """
         operation = self._operations[name]
         events = self._events
         context = {"client_region": self._region, "client_config": self._config}
@@ -287,15 +303,11 @@ class LeanClient:
             request_signer=None,
             context=context,
         )
-        if stubbed is not None:
-            http, parsed = stubbed
-        else:
-            try:
-                http, parsed = self._send(operation, request)
-            except Exception as error:
-                events.emit(operation.after_call_error, exception=error, context=context)
-                raise
-        events.emit(
+        return operation, request, context, stubbed
+
+    def _finish(self, operation, context, http, parsed):
+        """The parsed response, or the ClientError botocore raises for it (after-call emitted)."""
+        self._events.emit(
             operation.after_call,
             http_response=http,
             parsed=parsed,
@@ -304,7 +316,7 @@ class LeanClient:
         )
         if http.status_code >= 300:
             error_class = self._client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
-            raise error_class(parsed, name)
+            raise error_class(parsed, operation.name)
         return parsed
 
     @staticmethod
@@ -319,31 +331,46 @@ class LeanClient:
         attempts = 1
         while True:
             response, error = self._attempt(request)
-            responses = self._events.emit(
-                operation.needs_retry,
-                response=response,
-                endpoint=None,
-                operation=operation.model,
-                attempts=attempts,
-                caught_exception=error,
-                request_dict=request,
-            )
-            delay = first_non_none_response(responses)
-            if delay is None or delay is False:
+            delay = self._retry_delay(operation, request, response, error, attempts)
+            if delay is None:
                 break
             time.sleep(delay)
             attempts += 1
+        return self._outcome(response, error, attempts)
+
+    def _retry_delay(self, operation, request, response, error, attempts):
+        """botocore's retry handler's answer: seconds to wait before the next attempt, or None."""
+        responses = self._events.emit(
+            operation.needs_retry,
+            response=response,
+            endpoint=None,
+            operation=operation.model,
+            attempts=attempts,
+            caught_exception=error,
+            request_dict=request,
+        )
+        delay = first_non_none_response(responses)
+        return None if delay is None or delay is False else delay
+
+    @staticmethod
+    def _outcome(response, error, attempts):
+        """The last attempt's (http, parsed) with its retry count, or its exception raised."""
         if error is not None:
             raise error
         response[1]["ResponseMetadata"]["RetryAttempts"] = attempts - 1
         return response
 
-    def _attempt(self, request):
-        """One signed POST: ((http_response, parsed), None), or (None, botocore's exception)."""
+    def _signed(self, request):
+        """The request's headers, signed with the credentials of this attempt."""
         credentials = self._credentials
         frozen = None if credentials is None else credentials.get_frozen_credentials()
         signed = SigningRequest(self._url, dict(request["headers"]), request["body"])
         self._signer(frozen).add_auth(signed)
+        return signed
+
+    def _attempt(self, request):
+        """One signed POST: ((http_response, parsed), None), or (None, botocore's exception)."""
+        signed = self._signed(request)
         try:
             raw = self._pool.urlopen(
                 "POST",
