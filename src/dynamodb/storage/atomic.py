@@ -5,6 +5,7 @@ users); ``add_action`` the Connector's low-level form; ``get`` TransactGetItems.
 The machinery is ``transactions``.
 """
 
+import asyncio
 import contextlib
 
 from django.db import models
@@ -22,7 +23,7 @@ from . import writes
 from .expressions import exact_key, filter_condition
 from .paging import single_item
 from .schema import is_dynamo_model, schema_for
-from .steps import collector, run
+from .steps import arun, collector, run
 from .transactions import MAX_ACTIONS, Engine, Transaction, as_token, get_steps
 
 # A table no one has: what the engine answers about it says whether it knows transactions.
@@ -41,6 +42,13 @@ def supported():
     return Engine.supports_transactions
 
 
+async def asupported():
+    """``supported()`` from a coroutine (the probe, once per process, in a thread)."""
+    if Engine.supports_transactions is None:
+        return await asyncio.to_thread(supported)
+    return Engine.supports_transactions
+
+
 def first_error(canceled):
     """The error of the first action that failed for a reason of its own (not another's)."""
     for _label, _key, error in canceled.actions:
@@ -56,30 +64,57 @@ def collecting(token=None, savepoint=False):
     A block inside another is part of it (its token, if any, must be the
     outer one's); ``savepoint=True`` is refused: DynamoDB has no savepoints.
     """
-    outer = collector.get()
-    if outer is not None:
-        if savepoint:
-            raise UnsupportedOperation(
-                "DynamoDB transactions have no savepoints: a nested atomic() is part of the "
-                "outer one (call it without savepoint=True)."
-            )
-        if token is not None and as_token(token) != outer.token:
-            raise UnsupportedOperation(
-                "A nested atomic() is part of the outer transaction: give the token to the "
-                "outermost atomic() only."
-            )
-        yield outer
+    transaction, reset = _begin(token, savepoint)
+    if reset is None:
+        yield transaction
         return
-    transaction = Transaction(token)
-    reset = collector.set(transaction)
     try:
         yield transaction
     except BaseException:
-        collector.reset(reset)
-        transaction.discard()
+        _abandon(transaction, reset)
         raise
     collector.reset(reset)
     transaction.commit()
+
+
+@contextlib.asynccontextmanager
+async def acollecting(token=None, savepoint=False):
+    """``collecting`` for ``async with``: committed by the event loop's client."""
+    transaction, reset = _begin(token, savepoint)
+    if reset is None:
+        yield transaction
+        return
+    try:
+        yield transaction
+    except BaseException:
+        _abandon(transaction, reset)
+        raise
+    collector.reset(reset)
+    await transaction.acommit()
+
+
+def _begin(token, savepoint):
+    """(the transaction a block joins or starts, the collector's reset token; None: joined)."""
+    outer = collector.get()
+    if outer is None:
+        transaction = Transaction(token)
+        return transaction, collector.set(transaction)
+    if savepoint:
+        raise UnsupportedOperation(
+            "DynamoDB transactions have no savepoints: a nested atomic() is part of the "
+            "outer one (call it without savepoint=True)."
+        )
+    if token is not None and as_token(token) != outer.token:
+        raise UnsupportedOperation(
+            "A nested atomic() is part of the outer transaction: give the token to the "
+            "outermost atomic() only."
+        )
+    return outer, None
+
+
+def _abandon(transaction, reset):
+    collector.reset(reset)
+    transaction.discard()
 
 
 def add_action(transaction, schema, position, kind, target, *rest):
@@ -87,19 +122,29 @@ def add_action(transaction, schema, position, kind, target, *rest):
 
     ``schema`` is the Connector's, for a key tuple list; an instance brings its own.
     """
+    run(action_steps(transaction, schema, position, kind, target, *rest))
+
+
+async def aadd_action(transaction, schema, position, kind, target, *rest):
+    """``add_action`` from a coroutine (an insert may allocate its id first)."""
+    await arun(action_steps(transaction, schema, position, kind, target, *rest))
+
+
+def action_steps(transaction, schema, position, kind, target, *rest):
+    """Steps of one action: its write, collected by the transaction, or its check."""
     if isinstance(target, models.Model) and is_dynamo_model(type(target)):
         schema = schema_for(type(target))
     if kind == "insert":
-        run(writes.insert(schema, target))
+        yield from writes.insert(schema, target)
     elif kind == "update":
         fields = rest[0] if rest else None
-        run(
+        yield from (
             writes.update_fields(schema, target, fields)
             if fields
             else writes.replace(schema, target)
         )
     elif kind == "delete":
-        run(writes.delete(schema, target))
+        yield from writes.delete(schema, target)
     elif kind == "check":
         key = schema.key_list(target) if isinstance(target, schema.model) else target
         condition = filter_condition(schema, list((rest[0] if rest else {}).items()))
@@ -116,6 +161,16 @@ def get(targets):
     TransactGetItems, up to 100 items; on an engine without transactions a
     consistent GetItem each (not a snapshot).
     """
+    return run(get_instances(targets, supported()))
+
+
+async def aget(targets):
+    """``get`` from a coroutine (the engine probe, once per process, in a thread)."""
+    return await arun(get_instances(targets, await asupported()))
+
+
+def get_instances(targets, has_transactions):
+    """Steps of ``get``."""
     if len(targets) > MAX_ACTIONS:
         raise TransactionTooLarge(
             None, f"A transaction reads at most {MAX_ACTIONS} items, not {len(targets)}."
@@ -123,13 +178,13 @@ def get(targets):
     gets = [
         {"Get": {"TableName": schema.table_name, "Key": serialize(key)}} for schema, key in targets
     ]
-    if supported():
-        items = run(get_steps(gets))
+    if has_transactions:
+        items = yield from get_steps(gets)
     else:
-        items = [
-            run(single_item(Request("get_item", {**g["Get"], "ConsistentRead": True})))
-            for g in gets
-        ]
+        items = []
+        for entry in gets:
+            request = Request("get_item", {**entry["Get"], "ConsistentRead": True})
+            items.append((yield from single_item(request)))
     return [
         None if item is None else schema.instance(item)
         for (schema, _), item in zip(targets, items, strict=True)

@@ -17,7 +17,7 @@ from .compiler import compile_read, get_read, key_read, scan_read
 from .expressions import exact_key
 from .paging import Page, Pager
 from .schema import is_dynamo_model, schema_for
-from .steps import run
+from .steps import arun, astream, run
 
 __all__ = ["Connector", "Page"]
 
@@ -152,7 +152,7 @@ class Connector:
             read = scan_read(self.schema, filter, count=True)
         else:
             read = key_read(self.schema, key_tuple_list, index, filter, count=True)
-        return paging.count(Pager(compile_read(read)))
+        return run(paging.count(Pager(compile_read(read))))
 
     def instance(self, item, projected=None):
         """A model instance from a raw DynamoDB item (as the client returns it)."""
@@ -165,7 +165,7 @@ class Connector:
 
     def _page(self, read, page_size, cursor):
         paging.check_limit("page_size", page_size, minimum=1, required=True)
-        page = paging.one_page(Pager(compile_read(read), page_size=page_size, start=cursor))
+        page = run(paging.one_page(Pager(compile_read(read), page_size=page_size, start=cursor)))
         page.items = [self.schema.instance(item, read.projected) for item in page.items]
         return page
 
@@ -245,6 +245,78 @@ class Connector:
         """The items (or None) of up to 100 keys, read as one snapshot (TransactGetItems)."""
         keys = [exact_key(self.schema, key) for key in key_tuple_lists]
         return atomic.get([(self.schema, key) for key in keys])
+
+    # Async twins: the same steps, sent by the event loop's client (``steps.arun``).
+
+    async def aget(self, key_tuple_list, consistent=True):
+        """``get`` from a coroutine."""
+        request = compile_read(get_read(self.schema, key_tuple_list, consistent))
+        item = await arun(paging.single_item(request))
+        return None if item is None else self.schema.instance(item)
+
+    async def abatch_get(self, key_tuple_lists, consistent=True):
+        """``batch_get`` from a coroutine."""
+        return await arun(batch.batch_get(self.schema, key_tuple_lists, consistent))
+
+    async def aselect(
+        self,
+        key_tuple_list,
+        *,
+        index=None,
+        filter=None,
+        descending=False,
+        limit=None,
+        page_size=None,
+        consistent=None,
+    ):
+        """``select`` as an async iterator: ``async for booking in connector.aselect(...)``."""
+        read = key_read(
+            self.schema, key_tuple_list, index, filter, descending, consistent=consistent
+        )
+        pager = Pager(compile_read(read), limit=limit, page_size=page_size)
+        instance = self.schema.instance
+        async for item in astream(paging.pages(pager)):
+            yield instance(item, read.projected)
+
+    async def acount(self, key_tuple_list=None, *, index=None, filter=None):
+        """``count`` from a coroutine."""
+        if key_tuple_list is None:
+            read = scan_read(self.schema, filter, count=True)
+        else:
+            read = key_read(self.schema, key_tuple_list, index, filter, count=True)
+        return await arun(paging.count(Pager(compile_read(read))))
+
+    async def ainsert(self, instance, before_write=None):
+        """``insert`` from a coroutine."""
+        await arun(writes.insert(self.schema, instance, before_write))
+        return instance
+
+    async def abulk_insert(self, instances):
+        """``bulk_insert`` from a coroutine."""
+        return await arun(batch.bulk_insert(self.schema, instances))
+
+    async def aupdate(self, instance, fields=None):
+        """``update`` from a coroutine."""
+        if fields is not None:
+            await arun(writes.update_fields(self.schema, instance, fields))
+        else:
+            await arun(writes.replace(self.schema, instance))
+        return instance
+
+    async def adelete(self, key_tuple_list, expected_version=None):
+        """``delete`` from a coroutine."""
+        await arun(writes.delete(self.schema, key_tuple_list, expected_version))
+
+    async def atransact_write(self, actions, token=None):
+        """``transact_write`` from a coroutine."""
+        async with atomic.acollecting(token) as transaction:
+            for position, action in enumerate(actions, 1):
+                await atomic.aadd_action(transaction, self.schema, position, *action)
+
+    async def atransact_get(self, key_tuple_lists):
+        """``transact_get`` from a coroutine."""
+        keys = [exact_key(self.schema, key) for key in key_tuple_lists]
+        return await atomic.aget([(self.schema, key) for key in keys])
 
     # Relations (a ForeignKey's on_delete)
 

@@ -10,6 +10,7 @@ QuerySet's evaluation, ``count()`` and ``exists()``) goes through it, so a
 read never stops at DynamoDB's 1 MB page silently.
 """
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -113,9 +114,9 @@ def raw_items(pager):
 
 
 def count(pager):
-    """The total ``Count`` of a ``Select=COUNT`` read, following every page."""
-    for _ in raw_items(pager):
-        pass
+    """Steps: the total ``Count`` of a ``Select=COUNT`` read, following every page."""
+    while (request := pager.next_request()) is not None:
+        pager.feed((yield request))
     return pager.count
 
 
@@ -126,9 +127,21 @@ def single_item(request):
 
 
 def one_page(pager):
-    """One request's items and the next page's cursor."""
-    items = list(pager.feed(client.send(pager.next_request())))
+    """Steps: one request's items and the next page's cursor, as a Page."""
+    items = list(pager.feed((yield pager.next_request())))
     return Page(items, pager.last_key, pager.scanned)
+
+
+async def aparallel_raw_items(pagers):
+    """``parallel_raw_items`` in the event loop: each round's requests sent concurrently."""
+    active = [pager for pager in pagers if not pager.done]
+    while active:
+        requests = [pager.next_request() for pager in active]
+        responses = await asyncio.gather(*(client.asend(request) for request in requests))
+        for pager, response in zip(active, responses, strict=True):
+            for item in pager.feed(response):
+                yield item
+        active = [pager for pager in active if not pager.done]
 
 
 def parallel_raw_items(pagers):

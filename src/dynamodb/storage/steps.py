@@ -6,18 +6,24 @@ that yields what it needs done and gets the outcome back:
 - a ``Request``: the driver sends it and resumes the generator with the
   engine's response, or throws the engine's error in where it yielded;
 - ``Sleep(seconds)``: the driver waits (a backoff) and resumes it;
-- ``Rows(items)``: raw items for the caller, handed out as they arrive.
+- ``Rows(items)``: raw items for the caller, handed out as they arrive;
+- ``Send(signal, kwargs)``: the driver sends a Django signal and resumes the
+  generator with its receivers' responses (``signal.send``, or
+  ``signal.asend`` from async code, as Django sends signals there: sync
+  receivers in a thread).
 
-``run`` and ``stream`` drive such a generator with the synchronous client;
-an asynchronous driver sends the same steps with another sender. Nothing here
-knows which, so sync and async share every line of logic.
+``run`` and ``stream`` drive such a generator with the synchronous client,
+``arun`` and ``astream`` with the asynchronous one (``client.asend``: real
+I/O in the event loop, no thread). The steps never know which, so sync and
+async share every line of logic; only these drivers differ.
 
 Inside ``dynamodb.transaction.atomic()`` a collector is set for the context:
 an item write (a ``Request`` with a ``write``) is then handed to it with the
-steps waiting for its outcome, instead of being sent; the transaction
-resumes those steps (``resume``) once TransactWriteItems has answered.
+steps waiting for its outcome, instead of being sent; the transaction's own
+steps carry those on (``continued``) once TransactWriteItems has answered.
 """
 
+import asyncio
 import contextvars
 import time
 from typing import NamedTuple
@@ -37,6 +43,13 @@ class Rows(NamedTuple):
     """Raw items of a read, for the caller."""
 
     items: list
+
+
+class Send(NamedTuple):
+    """Send a Django signal (``pre_delete``...); the receivers' responses come back."""
+
+    signal: object
+    kwargs: dict
 
 
 # The transaction collecting this context's item writes (storage.transactions), if any.
@@ -62,6 +75,8 @@ def stream(steps, step=_FIRST):
             elif kind is Sleep:
                 time.sleep(step.seconds)
                 step = steps.send(None)
+            elif kind is Send:
+                step = steps.send(step.signal.send(**step.kwargs))
             else:
                 if step.write is not None and (transaction := collector.get()) is not None:
                     if transaction.collect(step, steps):
@@ -108,8 +123,60 @@ def run(steps, step=_FIRST):
         return done.value
 
 
-def resume(steps, response=None, error=None):
-    """Resume steps waiting on a write with its outcome; drive the rest; their value.
+async def astream(steps, step=_FIRST, done=None):
+    """Drive ``steps`` with the asynchronous client, yielding the items of its ``Rows``.
+
+    As ``stream``; an async generator returns no value, so the generator's own
+    value is appended to ``done`` (a list) when one is given. Steps left
+    suspended (the caller stopped iterating, or the task was cancelled while a
+    request was out) are closed, so that their cleanup runs at once.
+    """
+    waiting = False
+    try:
+        if step is _FIRST:
+            step = next(steps)
+        while True:
+            kind = type(step)
+            if kind is Rows:
+                for item in step.items:
+                    yield item
+                step = steps.send(None)
+            elif kind is Sleep:
+                await asyncio.sleep(step.seconds)
+                step = steps.send(None)
+            elif kind is Send:
+                step = steps.send(await step.signal.asend(**step.kwargs))
+            else:
+                if step.write is not None and (transaction := collector.get()) is not None:
+                    if transaction.collect(step, steps):
+                        waiting = True
+                        return  # the steps wait for the commit
+                    step = steps.send({})
+                    continue
+                try:
+                    response = await client.asend(step)
+                except DynamoError as error:
+                    step = steps.throw(error)
+                else:
+                    step = steps.send(response)
+    except StopIteration as stopped:
+        if done is not None:
+            done.append(stopped.value)
+    finally:
+        if not waiting:
+            steps.close()
+
+
+async def arun(steps, step=_FIRST):
+    """Drive ``steps`` with the asynchronous client; return the generator's value."""
+    done = []
+    async for _item in astream(steps, step, done):
+        pass
+    return done[0] if done else None
+
+
+def continued(steps, response=None, error=None):
+    """Steps: steps waiting on a write, resumed with its outcome and carried on; their value.
 
     ``error`` is thrown in where they yielded (they may raise it, or another).
     """
@@ -117,7 +184,37 @@ def resume(steps, response=None, error=None):
         step = steps.throw(error) if error is not None else steps.send(response)
     except StopIteration as done:
         return done.value
-    return run(steps, step)
+    return (yield from carried(steps, step))
 
 
-__all__ = ["Request", "Rows", "Sleep", "collect", "collector", "resume", "run", "stream"]
+def carried(steps, step):
+    """Steps: the rest of ``steps``, which already yielded ``step``; their value."""
+    while True:
+        try:
+            outcome = yield step
+        except Exception as error:
+            try:
+                step = steps.throw(error)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                step = steps.send(outcome)
+            except StopIteration as done:
+                return done.value
+
+
+__all__ = [
+    "Request",
+    "Rows",
+    "Send",
+    "Sleep",
+    "arun",
+    "astream",
+    "carried",
+    "collect",
+    "collector",
+    "continued",
+    "run",
+    "stream",
+]

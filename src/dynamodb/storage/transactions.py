@@ -44,7 +44,7 @@ from ..exceptions import (
 from ..wire.marshalling import deserialize
 from ..wire.requests import Request, Write
 from .expressions import expression_params
-from .steps import Sleep, resume, run
+from .steps import Sleep, arun, carried, continued, run
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,8 @@ class Transaction:
                 )
         except TransactionTooLarge as error:
             if action.steps is not None:
-                _outcome_of(action.steps, error)
+                # The write's steps end on the error (restoring their instance), sending nothing.
+                run(_outcome_of(action.steps, error))
             raise
         self.size = size
         self.actions.append(action)
@@ -215,19 +216,27 @@ class Transaction:
 
     def commit(self):
         """Send the actions; resume every write with its outcome; then the on_commit callbacks."""
+        run(self.commit_steps())
+
+    async def acommit(self):
+        """``commit`` from a coroutine: the same steps, sent by the event loop's client."""
+        await arun(self.commit_steps())
+
+    def commit_steps(self):
+        """Steps of the commit (the drivers differ only in how they send)."""
         if self.actions:
             if Engine.supports_transactions is False:
-                self._commit_one_by_one()
+                yield from self._one_by_one()
             else:
-                self._commit_atomically()
+                yield from self._atomically()
         for callback in self.callbacks:
             callback()
 
-    def _commit_atomically(self):
+    def _atomically(self):
         try:
-            run(self._send())
+            yield from self._send()
         except TransactionCanceled as canceled:
-            self._fail(canceled)
+            yield from self._fail(canceled)
             return
         except DynamoError as error:
             if error.code != "UnknownOperationException":
@@ -238,19 +247,19 @@ class Transaction:
                 "The DynamoDB engine has no transactions: the writes of atomic() blocks "
                 "are sent one by one, in order, and are not atomic there."
             )
-            self._commit_one_by_one()
+            yield from self._one_by_one()
             return
         except BaseException:
             self.discard()
             raise
         Engine.supports_transactions = True
         committed_tokens.add(self.token)
-        self._resume_all()
+        yield from self._resume_all()
 
     def _resume_all(self):
         for action in self.actions:
             if action.steps is not None:
-                resume(action.steps, {})
+                yield from continued(action.steps, {})
 
     def _send(self):
         """Steps: TransactWriteItems, sent again with backoff on conflicts and throttling."""
@@ -272,17 +281,16 @@ class Transaction:
             yield Sleep(random.uniform(0, BACKOFF * 2**attempt))
 
     def _fail(self, canceled):
-        """Resume each write with its reason; raise TransactionCanceled naming them all."""
+        """Steps: resume each write with its reason; raise TransactionCanceled naming them all."""
         reasons = canceled.reasons or [{}] * len(self.actions)
         again = canceled.retry_attempts or self.token in committed_tokens
         if again and self._is_replay(reasons):
             Engine.supports_transactions = True
-            self._resume_all()
+            yield from self._resume_all()
             return
-        outcomes = [
-            (action, _outcome(action, reason))
-            for action, reason in zip(self.actions, reasons, strict=False)
-        ]
+        outcomes = []
+        for action, reason in zip(self.actions, reasons, strict=False):
+            outcomes.append((action, (yield from _outcome(action, reason))))
         lines = [
             f"{position}. {action.describe()}: {type(error).__name__}: {error}"
             for position, (action, error) in enumerate(outcomes, 1)
@@ -313,8 +321,8 @@ class Transaction:
             failed = True
         return failed
 
-    def _commit_one_by_one(self):
-        """Without transactions: each action alone, in order; the first failure stops.
+    def _one_by_one(self):
+        """Steps without transactions: each action alone, in order; the first failure stops.
 
         Except for the writes nothing waits for (``QuerySet.update()``, a
         cascade): an item gone since it was read is skipped, as outside a block.
@@ -324,12 +332,12 @@ class Transaction:
             while pending:
                 action = pending.pop(0)
                 if action.steps is not None:
-                    run(action.steps, action.request)
+                    yield from carried(action.steps, action.request)
                 elif action.kind == "ConditionCheck":
-                    run(sent(_unchanging_update(action.request)))
+                    yield from sent(_unchanging_update(action.request))
                 else:
                     with contextlib.suppress(ConditionFailed):
-                        run(sent(action.request))
+                        yield from sent(action.request)
         finally:
             for action in pending:
                 if action.steps is not None:
@@ -337,7 +345,7 @@ class Transaction:
 
 
 def _outcome(action, reason):
-    """The error of one action: its steps' own (ItemAlreadyExists...), else the reason's."""
+    """Steps: the error of one action: its steps' own (ItemAlreadyExists...), else the reason's."""
     code = reason.get("Code") or "None"
     if code == "None":
         cause = TransactionAborted("Not written: another action of the transaction failed.")
@@ -350,13 +358,13 @@ def _outcome(action, reason):
         cause.code = code
     if action.steps is None:
         return cause
-    return _outcome_of(action.steps, cause) or cause
+    return (yield from _outcome_of(action.steps, cause)) or cause
 
 
 def _outcome_of(steps, error):
-    """Throw ``error`` into waiting steps; the error they end with (None if they end well)."""
+    """Steps: throw ``error`` into waiting steps; the error they end with (None if none)."""
     try:
-        resume(steps, error=error)
+        yield from continued(steps, error=error)
     except DynamoError as raised:
         return raised
     return None

@@ -55,6 +55,24 @@ def insert(schema, instance, before_write=None):
     return (yield from put_new(schema, instance, item, saved))
 
 
+def ready_to_insert(schema, instance):
+    """Steps: give a new instance now the id and first version its insert would give it.
+
+    For a caller that must know them before the insert is sent (a response
+    written in the same transaction). Returns what ``items.restore`` needs to
+    give the instance back its own values if the insert fails.
+    """
+    _item, needs_id, saved = items.prepare_new(schema, instance)
+    try:
+        if needs_id:
+            (new_id,) = yield from ids.allocate(schema.table_name)
+            setattr(instance, schema.pk.attname, new_id)
+    except BaseException:
+        items.restore(instance, saved)
+        raise
+    return saved
+
+
 def put_new(schema, instance, item, saved):
     """Steps: the conditional put of a prepared new instance's item (see ``insert``).
 

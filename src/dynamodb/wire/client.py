@@ -6,11 +6,19 @@ around it: the same methods, responses, errors and retries, without
 botocore's per-call pipeline for the hot operations. ``send`` runs one
 ``Request`` (``call`` one operation) and turns every botocore failure into an
 error of ``dynamodb.exceptions``, keeping the botocore error as its cause.
+
+``asend``/``acall`` are their coroutines: the hot operations go through the
+calling event loop's ``async_transport.AsyncLeanClient`` (real I/O, no
+thread); the cold path (table administration, waiters) and the boto3
+transport run ``call`` in a thread (``asyncio.to_thread``). Errors are
+translated by the same code.
 """
 
+import asyncio
 import logging
 import os
 import threading
+import weakref
 
 import boto3
 import botocore.session
@@ -25,9 +33,14 @@ from botocore.exceptions import (
 
 from .. import exceptions
 from ..conf import conf
+from .async_transport import AsyncLeanClient
 from .transport import LeanClient, uses_proxy
 
 _local = threading.local()
+# Per event loop: (settings generation, settings, AsyncLeanClient or None for threads).
+_loops = weakref.WeakKeyDictionary()
+_lean_clients = {}
+_lean_lock = threading.Lock()
 logger = logging.getLogger(__name__)
 
 THROTTLING_CODES = frozenset(
@@ -100,18 +113,72 @@ def call(operation, **params):
     """Run one DynamoDB operation (``"get_item"``, ``"query"``, ...) and return its response."""
     try:
         return getattr(get_client(), operation)(**params)
-    except ClientError as error:
-        raise translate_client_error(error) from error
-    except NoCredentialsError as error:
-        raise exceptions.EngineUnavailable(
+    except (ClientError, BotoCoreError) as error:
+        raise translated(error) from error
+
+
+def get_async_client():
+    """The running event loop's async client, or None when requests go through threads.
+
+    None with the boto3 transport, or where an HTTP proxy applies (as the
+    sync lean transport yields to boto3 there).
+    """
+    loop = asyncio.get_running_loop()
+    cached = _loops.get(loop)
+    if cached is None or cached[0] != conf.generation:
+        key = _client_settings()
+        if cached is None or cached[1] != key:
+            lean = _lean_client(key) if key[-1] == "lean" else None
+            cached = (conf.generation, key, lean and AsyncLeanClient(lean, lean.verify))
+        else:
+            cached = (conf.generation, key, cached[2])
+        _loops[loop] = cached
+    return cached[2]
+
+
+def _lean_client(key):
+    """The LeanClient whose botocore parts (events, signer, parser) the async clients share.
+
+    One per settings for the process, not per loop: a loop may live for one
+    request only (Django's async_to_sync under WSGI or in tests). None where
+    the lean transport does not apply (a proxy).
+    """
+    with _lean_lock:
+        if key not in _lean_clients:
+            built = _build_client(*key[:-1], transport="lean")
+            _lean_clients[key] = built if isinstance(built, LeanClient) else None
+        return _lean_clients[key]
+
+
+async def asend(request):
+    """Send one ``Request`` from a coroutine and return the engine's response."""
+    return await acall(request.operation, **request.params)
+
+
+async def acall(operation, **params):
+    """``call`` as a coroutine: the hot operations without a thread, the rest in one."""
+    method = getattr(get_async_client(), operation, None)
+    if method is None:
+        return await asyncio.to_thread(call, operation, **params)
+    try:
+        return await method(**params)
+    except (ClientError, BotoCoreError) as error:
+        raise translated(error) from error
+
+
+def translated(error):
+    """The dynamodb exception for a botocore exception (raised ``from`` it by the caller)."""
+    if isinstance(error, ClientError):
+        return translate_client_error(error)
+    if isinstance(error, NoCredentialsError):
+        return exceptions.EngineUnavailable(
             "No AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
             "a profile or a role (any value works against a local engine)."
-        ) from error
-    except ParamValidationError as error:
+        )
+    if isinstance(error, ParamValidationError):
         # botocore's own check of the request: the engine's model refuses it.
-        raise exceptions.EngineRejected(f"botocore refused the request: {error}") from error
-    except BotoCoreError as error:
-        raise exceptions.EngineUnavailable(f"DynamoDB is unreachable: {error}") from error
+        return exceptions.EngineRejected(f"botocore refused the request: {error}")
+    return exceptions.EngineUnavailable(f"DynamoDB is unreachable: {error}")
 
 
 def translate_client_error(error):
@@ -179,7 +246,5 @@ def probe(operation, timeout=1.0, **params):
         _local.probe = cached
     try:
         return getattr(cached[1], operation)(**params)
-    except ClientError as error:
-        raise translate_client_error(error) from error
-    except BotoCoreError as error:
-        raise exceptions.EngineUnavailable(f"DynamoDB is unreachable: {error}") from error
+    except (ClientError, BotoCoreError) as error:
+        raise translated(error) from error

@@ -169,6 +169,7 @@ class LeanClient:
     def __init__(self, client, credentials, verify=True):
         self._client = client
         self.meta = client.meta
+        self.verify = verify
         self._credentials = credentials
         self._events = client.meta.events
         service = client.meta.service_model
