@@ -25,7 +25,7 @@ from .query.queryset import DynamoQuerySet
 from .storage import writes
 from .storage.connector import Connector
 from .storage.schema import GlobalIndex, LocalIndex, schema_for
-from .storage.steps import run
+from .storage.steps import arun, run
 
 __all__ = ["DynamoCompatibleModel", "DynamoManager", "DynamoQuerySet", "GlobalIndex", "LocalIndex"]
 
@@ -101,34 +101,55 @@ class DynamoCompatibleModel(models.Model):
         ``update_fields`` writes only those fields (UpdateItem). Sends Django's
         pre_save and post_save signals, as a SQL model's save() does.
         """
+        saving = self._saving(force_insert, force_update, update_fields)
+        if saving is None:
+            return
+        pre, steps, post = saving
+        pre_save.send(**pre)
+        run(steps)
+        post_save.send(**post)
+
+    save.alters_data = True
+
+    async def asave(
+        self, *args, force_insert=False, force_update=False, update_fields=None, **kwargs
+    ):
+        """``save()`` from async code: the write without a thread, signals as Django sends them."""
+        saving = self._saving(force_insert, force_update, update_fields)
+        if saving is None:
+            return
+        pre, steps, post = saving
+        await pre_save.asend(**pre)
+        await arun(steps)
+        await post_save.asend(**post)
+
+    asave.alters_data = True
+
+    def _saving(self, force_insert, force_update, update_fields):
+        """(pre_save's arguments, the write's steps, post_save's), or None: nothing to save."""
         model = type(self)
         schema = schema_for(model)
         if update_fields is not None:
             if not update_fields:
-                return  # as Django: an empty update_fields skips the save
+                return None  # as Django: an empty update_fields skips the save
             update_fields = frozenset(update_fields)
         created = update_fields is None and (
             force_insert or (self._state.adding and not force_update)
         )
-        pre_save.send(
-            sender=model, instance=self, raw=False, using=None, update_fields=update_fields
-        )
         if update_fields is not None:
-            run(writes.update_fields(schema, self, sorted(update_fields)))
+            steps = writes.update_fields(schema, self, sorted(update_fields))
         elif created:
-            run(writes.insert(schema, self))
+            steps = writes.insert(schema, self)
         else:
-            run(writes.replace(schema, self))
-        post_save.send(
-            sender=model,
-            instance=self,
-            created=created,
-            raw=False,
-            using=None,
-            update_fields=update_fields,
-        )
-
-    save.alters_data = True
+            steps = writes.replace(schema, self)
+        pre = {
+            "sender": model,
+            "instance": self,
+            "raw": False,
+            "using": None,
+            "update_fields": update_fields,
+        }
+        return pre, steps, {**pre, "created": created}
 
     def delete(self, *args, **kwargs):
         """Delete the item (conditioned on its version where the model has one).
@@ -138,17 +159,30 @@ class DynamoCompatibleModel(models.Model):
         included.
         """
         model = type(self)
-        pre_delete.send(sender=model, instance=self, using=None, origin=self)
+        signal = {"sender": model, "instance": self, "using": None, "origin": self}
+        pre_delete.send(**signal)
         run(writes.delete(schema_for(model), self))
+        return self._deleted(post_delete.send(**signal))
+
+    delete.alters_data = True
+
+    async def adelete(self, *args, **kwargs):
+        """``delete()`` from async code."""
+        model = type(self)
+        signal = {"sender": model, "instance": self, "using": None, "origin": self}
+        await pre_delete.asend(**signal)
+        await arun(writes.delete(schema_for(model), self))
+        return self._deleted(await post_delete.asend(**signal))
+
+    adelete.alters_data = True
+
+    def _deleted(self, responses):
+        """Django's counts of a deletion: this item and what its receivers report."""
         counts = Counter({self._meta.label: 1})
-        for _receiver, response in post_delete.send(
-            sender=model, instance=self, using=None, origin=self
-        ):
+        for _receiver, response in responses:
             if isinstance(response, dict):
                 counts.update(response)
         return sum(counts.values()), dict(counts)
-
-    delete.alters_data = True
 
     @classmethod
     def check(cls, **kwargs):
@@ -164,7 +198,13 @@ class DynamoCompatibleModel(models.Model):
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         """Reload fields from DynamoDB (also how deferred fields are loaded)."""
-        stored = Connector(type(self)).get(self.get_key_list())
+        self._refreshed(Connector(type(self)).get(self.get_key_list()), fields)
+
+    async def arefresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """``refresh_from_db()`` from async code."""
+        self._refreshed(await Connector(type(self)).aget(self.get_key_list()), fields)
+
+    def _refreshed(self, stored, fields):
         if stored is None:
             raise self.DoesNotExist(f"{self._meta.object_name} no longer exists in DynamoDB.")
         names = fields or [f.attname for f in self._meta.concrete_fields]

@@ -9,6 +9,9 @@
         tx.on_commit(notify)
     # TransactWriteItems was sent when the block ended without an exception
 
+    async with transaction.aatomic() as tx:      # the same, from async code
+        await order.asave()
+
 Inside a block, ``Model.save()``, ``Model.delete()``, ``QuerySet.create()``,
 ``QuerySet.update()`` and ``QuerySet.delete()`` are collected and sent as one
 TransactWriteItems when the block ends; an exception in the block sends
@@ -27,7 +30,7 @@ from .storage.schema import is_dynamo_model, schema_for
 from .storage.steps import collector
 from .wire.marshalling import serialize
 
-__all__ = ["atomic", "get", "on_commit"]
+__all__ = ["aatomic", "aget", "atomic", "get", "on_commit"]
 
 
 class Block:
@@ -60,6 +63,17 @@ def atomic(token=None, savepoint=False):
         yield Block(transaction)
 
 
+@contextlib.asynccontextmanager
+async def aatomic(token=None, savepoint=False):
+    """``atomic()`` for async code: ``async with transaction.aatomic() as tx:``.
+
+    The block's writes (``await obj.asave()``, ``await qs.aupdate(...)``...)
+    are collected as in ``atomic()`` and sent by the event loop's client.
+    """
+    async with blocks.acollecting(token, savepoint) as transaction:
+        yield Block(transaction)
+
+
 def on_commit(callback):
     """Call ``callback()`` after the current block's transaction commits; at once outside one."""
     transaction = collector.get()
@@ -77,6 +91,11 @@ def get(targets):
     engine without transactions they are read one by one (not a snapshot).
     """
     return blocks.get([_target(target) for target in targets])
+
+
+async def aget(targets):
+    """``get()`` from a coroutine."""
+    return await blocks.aget([_target(target) for target in targets])
 
 
 def _target(target):

@@ -32,8 +32,10 @@ class DynamoQuerySet(ReadMethods, WriteMethods, RefusedMethods, models.QuerySet)
 
     A ``django.db.models.QuerySet`` to the code that checks (django-filter,
     DRF): every method is this class's own or a refusal, so nothing reaches
-    Django's SQL machinery. Django's async methods (``acount``, ``aget``...)
-    run the sync ones in a thread, as Django's own do.
+    Django's SQL machinery. Its async methods (``aget``, ``acount``,
+    ``async for``...) send the same requests from the event loop, without a
+    thread; the few not redefined here run the sync ones in a thread, as
+    Django's own do.
     """
 
     # This query (a query.Query), not Django's SQL one.
@@ -100,6 +102,20 @@ class DynamoQuerySet(ReadMethods, WriteMethods, RefusedMethods, models.QuerySet)
     def __iter__(self):
         self._fetch_all()
         return iter(self._result_cache)
+
+    async def _afetch_all(self):
+        if self._result_cache is None:
+            self._result_cache = [found async for found in self._iterable_class(self)]
+
+    def __aiter__(self):
+        """``async for obj in queryset``: evaluated by the event loop's client, then cached."""
+
+        async def results():
+            await self._afetch_all()
+            for found in self._result_cache:
+                yield found
+
+        return results()
 
     def __len__(self):
         self._fetch_all()

@@ -27,10 +27,11 @@ from ..exceptions import (
 from ..storage import batch, items, relations
 from ..storage import writes as storage_writes
 from ..storage.expressions import expression_params
-from ..storage.steps import collect, collector
+from ..storage.steps import Send, collect, collector
 from ..wire.marshalling import serialize_value
 from ..wire.requests import Request, Write
 from . import execution
+from .flows import Call
 
 # Rounds of get_or_create / update_or_create that meet a concurrent writer before giving up.
 RACE_ATTEMPTS = 3
@@ -51,35 +52,35 @@ def model_params(model, kwargs, defaults):
 
 
 def get_or_create(queryset, defaults, kwargs):
-    """(instance, created): a read, else a conditional insert, else (lost the race) a read."""
+    """Flow: (instance, created): a read, else a conditional insert, else (lost the race) a read."""
     model = queryset.model
     for _attempt in range(RACE_ATTEMPTS):
         try:
-            return queryset.get(**kwargs), False
+            return (yield Call(queryset, "get", kwargs)), False
         except model.DoesNotExist:
             pass
         params = model_params(model, kwargs, defaults)
         try:
-            return queryset.create(**params), True
+            return (yield Call(queryset, "create", params)), True
         except ItemAlreadyExists as error:
             conflict = error
     raise conflict
 
 
 def update_or_create(queryset, defaults, create_defaults, kwargs):
-    """(instance, created): the matching item updated with ``defaults``, or a new one."""
+    """Flow: (instance, created): the matching item updated with ``defaults``, or a new one."""
     model = queryset.model
     defaults = defaults or {}
     error = None
     for _attempt in range(RACE_ATTEMPTS):
         try:
-            instance = queryset.get(**kwargs)
+            instance = yield Call(queryset, "get", kwargs)
         except model.DoesNotExist:
             params = model_params(
                 model, kwargs, defaults if create_defaults is None else create_defaults
             )
             try:
-                return queryset.create(**params), True
+                return (yield Call(queryset, "create", params)), True
             except ItemAlreadyExists as conflict:
                 error = conflict
                 continue
@@ -91,7 +92,7 @@ def update_or_create(queryset, defaults, create_defaults, kwargs):
         fields |= _auto_fields(queryset.query.schema)
         try:
             if fields:
-                instance.save(update_fields=fields)
+                yield Call(instance, "save", {"update_fields": fields})
             return instance, False
         except (VersionConflict, ItemNotFound) as conflict:
             error = conflict
@@ -242,7 +243,9 @@ def delete(query, origin):
     found = yield from collect(execution.rows(plan))
     instances = [schema.instance(item) for item in found] if with_signals else []
     for instance in instances:
-        pre_delete.send(sender=model, instance=instance, using=None, origin=origin)
+        yield Send(
+            pre_delete, {"sender": model, "instance": instance, "using": None, "origin": origin}
+        )
     keys = [{name: item[name] for name in schema.table.key_attributes()} for item in found]
     if collector.get() is None:
         yield from batch.delete(schema, keys)
@@ -252,7 +255,9 @@ def delete(query, origin):
             yield Request("delete_item", params, Write(schema.label, key, False))
     counts = Counter({model._meta.label: len(keys)} if keys else {})
     for instance in instances:
-        responses = post_delete.send(sender=model, instance=instance, using=None, origin=origin)
+        responses = yield Send(
+            post_delete, {"sender": model, "instance": instance, "using": None, "origin": origin}
+        )
         for _receiver, response in responses:
             if isinstance(response, dict):
                 counts.update(response)
