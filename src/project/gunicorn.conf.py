@@ -15,7 +15,13 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 chdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-wsgi_app = "project.wsgi:application"
+# DJANGO_SERVER: "asgi" (default) serves the ASGI application with uvicorn workers, each
+# serving many requests at once in one event loop; "wsgi" the WSGI one with sync workers.
+if os.environ.get("DJANGO_SERVER", "asgi") == "wsgi":
+    wsgi_app = "project.wsgi:application"
+else:
+    wsgi_app = "project.asgi:application"
+    worker_class = "project.workers.AsgiWorker"
 # gunicorn's control socket (for gunicornc) is one path per user by default, shared by
 # every gunicorn on the machine, so one service would take over another's: off unless
 # GUNICORN_CONTROL_SOCKET gives this service a path of its own (--control-socket on the

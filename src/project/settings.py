@@ -124,6 +124,12 @@ NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
 ASGI_APPLICATION = "project.asgi.application"
+# How gunicorn serves the project: "asgi" (uvicorn workers, the async viewsets: no thread
+# waits on DynamoDB) or "wsgi" (sync workers and viewsets). project/gunicorn.conf.py and
+# booking/urls.py follow it.
+SERVER_INTERFACE = env.str("DJANGO_SERVER", default="asgi")
+if SERVER_INTERFACE not in ("asgi", "wsgi"):
+    raise ImproperlyConfigured(f"DJANGO_SERVER must be asgi or wsgi, not {SERVER_INTERFACE!r}.")
 
 TEMPLATES = [
     {

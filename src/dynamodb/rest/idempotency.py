@@ -40,7 +40,6 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from .. import transaction
 from ..conf import conf
 from ..exceptions import (
     ConditionFailed,
@@ -51,10 +50,10 @@ from ..exceptions import (
     TransactionCanceled,
 )
 from ..models import IdempotencyKey
+from ..query.flows import Call, Run
 from ..storage import atomic, items, writes
 from ..storage.connector import Connector
 from ..storage.expressions import exact_key
-from ..storage.steps import run
 from ..wire.marshalling import serialize
 
 HEADER = "Idempotency-Key"
@@ -97,7 +96,11 @@ def as_json(value):
 
 
 class IdempotentCreate:
-    """Runs one create under an Idempotency-Key."""
+    """Runs one create under an Idempotency-Key.
+
+    Its methods are flows (``query.flows``): the sync and the async viewset
+    drive the same logic.
+    """
 
     def __init__(self, view, request, key):
         self.view = view
@@ -110,61 +113,63 @@ class IdempotentCreate:
         self.in_transaction = False  # the item and its response were sent in one transaction
 
     def run(self, create):
-        """The stored response for a known key, else ``create()``'s response, remembered."""
+        """Flow: the stored response for a known key, else the ``create`` flow's, remembered."""
         try:
-            replay = self.claim()
-        except BaseException:
+            replay = yield from self.claim()
+        except Exception:
             # The pending record may be stored, but no item was sent: it may go.
-            self.forget(quietly=True)
+            yield from self.forget(quietly=True)
             raise
         if replay is not None:
             return replay
         try:
-            response = create()
+            response = yield from create
         except (ItemAlreadyExists, EngineRejected):
-            self.forget()  # the engine refused the item: nothing was stored
+            yield from self.forget()  # the engine refused the item: nothing was stored
             raise
-        except BaseException:
+        except Exception:
             if "item" in self.pending:
-                self.release()  # the item was sent and may be stored: a retry finds out
+                yield from self.release()  # the item was sent and may be stored: a retry finds out
             elif not self.in_transaction:
-                self.forget()
+                yield from self.forget()
             # Else the transaction's outcome is unknown: the record holds the response
             # (it was written), or it is pending with no item noted and its lease ends.
             # Either way it is left alone: a retry replays, or creates once the lease ends.
             raise
         if not status.is_success(response.status_code):
-            self.forget()
+            yield from self.forget()
         elif not self.remembered:
-            self.remember(response)
+            yield from self.remember(response)
         return response
 
     def insert(self, connector, instance, response_body):
-        """Insert the item; with transactions, together with the record of its response.
+        """Flow: insert the item; with transactions, together with the record of its response.
 
         ``response_body(instance)`` is the body the create answers with. On an
         engine without transactions, the record notes the item first (``plan``)
         and the response is remembered after the create.
         """
-        if not atomic.supported():
-            connector.insert(instance, before_write=self.plan)
+        if not (yield Call(atomic, "supported", {})):
+            yield Call(connector, "insert", {"instance": instance, "before_write": self.plan})
             return
+        # The response names the item's id and version: given to it before the transaction.
+        saved = yield Run(writes.ready_to_insert(connector.schema, instance))
+        self.record.status_code = status.HTTP_201_CREATED
+        self.record.body = as_json(response_body(instance))
+        actions = [("insert", instance), ("update", self.record, ["status_code", "body"])]
+        self.in_transaction = True
         try:
-            self.in_transaction = True
-            with transaction.atomic():
-                connector.insert(instance)
-                self.record.status_code = status.HTTP_201_CREATED
-                self.record.body = as_json(response_body(instance))
-                self.connector.update(self.record, fields=["status_code", "body"])
+            yield Call(connector, "transact_write", {"actions": actions})
         except TransactionCanceled as canceled:
             # Cancelled: nothing of it was written, so the record may go.
             self.in_transaction = False
+            items.restore(instance, saved)
             self.record.status_code, self.record.body = None, {PENDING: self.pending}
             raise atomic.first_error(canceled) from canceled
         self.remembered = True
 
     def claim(self):
-        """Store a pending record; or the response a previous request with the key got."""
+        """Flow: store a pending record; or the response a previous request with the key got."""
         self.pending = {"until": time.time() + conf.IDEMPOTENCY_LEASE}
         record = IdempotencyKey(
             key=self.record_key,
@@ -175,26 +180,29 @@ class IdempotentCreate:
         for _attempt in range(3):
             self.record = record
             try:
-                self.connector.insert(record)
+                yield Call(self.connector, "insert", {"instance": record})
                 return None
             except ItemAlreadyExists:
                 self.record = None
-                existing = self.connector.get([("key", self.record_key)])
+                existing = yield Call(self.connector, "get", {"key_tuple_list": self.key_list()})
             if existing is None:
                 continue
             if existing.expires_at <= timezone.now():
-                self.delete(existing)
+                yield from self.delete(existing)
                 continue
             if existing.status_code is not None or existing.fingerprint != self.fingerprint:
                 return self.replay(existing)
             pending = (existing.body or {}).get(PENDING, {})
             if pending.get("until", 0) > time.time():
                 return self.replay(existing)
-            settled = self.settle(existing, pending.get("item"))
+            settled = yield from self.settle(existing, pending.get("item"))
             if settled is not None:
                 return settled
-            self.delete(existing)
+            yield from self.delete(existing)
         raise ItemAlreadyExists("This Idempotency-Key is being reused concurrently; retry.")
+
+    def key_list(self):
+        return [("key", self.record_key)]
 
     def replay(self, existing):
         if existing.fingerprint != self.fingerprint:
@@ -215,40 +223,46 @@ class IdempotentCreate:
         )
 
     def plan(self, instance):
-        """Note in the pending record the item about to be sent (``Connector.insert`` hook)."""
+        """Steps: note in the pending record the item about to be sent (an insert's hook)."""
         schema = self.view.get_connector().schema
         key = serialize(exact_key(schema, instance.get_key_list()))
         self.pending = {**self.pending, "item": {"id": as_json(instance.pk), "key": key}}
         self.record.body = {PENDING: self.pending}
-        self.connector.update(self.record, fields=["body"])
+        return writes.update_fields(self.connector.schema, self.record, ["body"])
 
     def settle(self, existing, item):
-        """The response of a create whose request ended unanswered, if its item is stored.
+        """Flow: the response of a create whose request ended unanswered, if its item is stored.
 
         Stored as that request's response, so that every later retry gets it too.
         """
         if item is None:
             return None
         connector = self.view.get_connector()
-        found = connector.get(items.key_list_of(connector.schema, item["key"]))
+        key_list = items.key_list_of(connector.schema, item["key"])
+        found = yield Call(connector, "get", {"key_tuple_list": key_list})
         if found is None or as_json(found.pk) != item["id"]:
             return None
         existing.status_code = status.HTTP_201_CREATED
-        existing.body = as_json(self.view.get_serializer(found).data)
-        self.connector.update(existing, fields=["status_code", "body"])
+        serializer = self.view.get_serializer(found)
+        existing.body = as_json((yield Call(self.view, "serialized", {"serializer": serializer})))
+        yield Call(
+            self.connector, "update", {"instance": existing, "fields": ["status_code", "body"]}
+        )
         return self.replay(existing)
 
     def remember(self, response):
+        """Flow: store the create's response in the record."""
         self.record.status_code = response.status_code
         self.record.body = as_json(response.data)
         try:
-            self.connector.update(self.record, fields=["status_code", "body"])
+            fields = ["status_code", "body"]
+            yield Call(self.connector, "update", {"instance": self.record, "fields": fields})
         except DynamoError:
-            self.release()
+            yield from self.release()
             raise
 
     def release(self):
-        """End the lease of a create that failed after sending its item: a retry settles it.
+        """Flow: end the lease of a create that failed after sending its item (a retry settles it).
 
         If even this write fails, the lease ends on its own.
         """
@@ -256,22 +270,23 @@ class IdempotentCreate:
         self.record.status_code = None
         self.record.body = {PENDING: self.pending}
         with contextlib.suppress(DynamoError):
-            self.connector.update(self.record, fields=["status_code", "body"])
+            fields = ["status_code", "body"]
+            yield Call(self.connector, "update", {"instance": self.record, "fields": fields})
 
     def forget(self, quietly=False):
-        """Delete this request's record (no item was sent), so that the client may retry."""
+        """Flow: delete this request's record (no item was sent), so that the client may retry."""
         if self.record is None:
             return
         try:
-            self.delete(self.record)
+            yield from self.delete(self.record)
         except DynamoError:
             if not quietly:
                 raise
 
     def delete(self, record):
-        """Delete this very record: not one another request stored since under the same key."""
+        """Flow: delete this very record, not one another request stored since under the key."""
         schema = self.connector.schema
         expires_at = schema.by_name["expires_at"]
         same_record = Attr(expires_at.attribute).eq(expires_at.to_dynamo(record.expires_at))
         with contextlib.suppress(ConditionFailed, ItemNotFound):
-            run(writes.delete(schema, [("key", record.key)], condition=same_record))
+            yield Run(writes.delete(schema, [("key", record.key)], condition=same_record))

@@ -44,6 +44,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..conf import conf
 from ..exceptions import EngineRejected
+from ..query.flows import Call, adrive, drive
 
 # A Fernet token: URL-safe base64.
 TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
@@ -93,6 +94,13 @@ class DynamoCursorPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         """The page of items this request asks for (one DynamoDB request)."""
+        return drive(self.paginate_flow(queryset, request))
+
+    async def apaginate_queryset(self, queryset, request, view=None):
+        """``paginate_queryset`` from async code (``AsyncDynamoViewset``)."""
+        return await adrive(self.paginate_flow(queryset, request))
+
+    def paginate_flow(self, queryset, request):
         self.request = request
         self.queryset = queryset
         self.fingerprint = self.listing_fingerprint(queryset)
@@ -102,7 +110,7 @@ class DynamoCursorPagination(BasePagination):
         backward = direction == BACKWARD
         reading = queryset.reverse() if backward else queryset
         try:
-            page = reading.page(self.page_size + 1, cursor=start)
+            page = yield Call(reading, "page", {"size": self.page_size + 1, "cursor": start})
         except EngineRejected as error:
             if start is None:
                 raise

@@ -26,9 +26,10 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from .. import constants, transaction
+from .. import constants
 from ..exceptions import ItemAlreadyExists, TransactionCanceled, VersionConflict
 from ..exceptions import ValidationError as DynamoValidationError
+from ..query.flows import Call, drive
 from ..storage import atomic
 from ..storage.connector import Connector
 from .errors import exception_handler
@@ -45,8 +46,14 @@ KEY_IMMUTABLE = (
 )
 
 
-class DynamoGenericViewSet(GenericViewSet):
-    """The generic base: configuration, connector, object lookup and owner confinement."""
+class DynamoViewSetBase:
+    """What both viewsets share: configuration, connector, object lookup, owner confinement.
+
+    Handlers and hooks that read or write are flows (``query.flows``): the
+    sync viewset drives them with the sync API, ``AsyncDynamoViewset`` with
+    the async one; their I/O is a ``Call`` of a method with an async twin
+    (``get_object``/``aget_object``, ``perform_create``/``aperform_create``...).
+    """
 
     # The items served: Model.objects.all() of a DynamoCompatibleModel (or set model_class).
     queryset = None
@@ -129,6 +136,15 @@ class DynamoGenericViewSet(GenericViewSet):
         "DELETE": "delete",
     }
 
+    def initial(self, request, *args, **kwargs):
+        """DRF's checks, then this request's confinement, decided once.
+
+        Permissions are read from Django's SQL database: here, where the async
+        viewset runs DRF's checks in a thread, not in its handlers.
+        """
+        super().initial(request, *args, **kwargs)
+        self.is_confined()
+
     def is_confined(self):
         """Whether this request only reaches the requesting user's own items.
 
@@ -136,6 +152,12 @@ class DynamoGenericViewSet(GenericViewSet):
         the method (``booking.view_booking`` to read, ``change_`` to update...),
         not ``is_staff``: a staff user without it is confined like anyone else.
         """
+        confined = self.__dict__.get("_confined")
+        if confined is None:
+            confined = self._confined = self.confinement()
+        return confined
+
+    def confinement(self):
         if self.get_owner_field() is None:
             return False
         action = self.cross_user_permissions.get(self.request.method)
@@ -149,11 +171,14 @@ class DynamoGenericViewSet(GenericViewSet):
 
         Another user's item is outside a confined queryset: a 404 like a missing one.
         """
+        return drive(self.get_object_flow())
+
+    def get_object_flow(self):
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
         raw_id = self.kwargs[lookup_url_kwarg]
         queryset = self.get_queryset()
         try:
-            instance = queryset.get(**{self.lookup_field: raw_id})
+            instance = yield Call(queryset, "get", {self.lookup_field: raw_id})
         except (queryset.model.DoesNotExist, DjangoValidationError, TypeError, ValueError):
             raise Http404 from None
         self.check_object_permissions(self.request, instance)
@@ -175,6 +200,10 @@ class DynamoGenericViewSet(GenericViewSet):
             else:
                 fields[owner].required = False
         return serializer
+
+    def serialized(self, serializer):
+        """A serializer's data (its fields may read Django's SQL database)."""
+        return serializer.data
 
     def validate_body(self, serializer):
         """Validate a request body: unknown fields are errors, not silently dropped."""
@@ -229,7 +258,7 @@ class DynamoGenericViewSet(GenericViewSet):
             )
 
     def changed_fields(self, instance, validated_data):
-        """(names of the non-key fields an update writes, names of the key fields it changes).
+        """Flow: (the non-key fields an update writes, the key fields it changes).
 
         Changing a key needs a transaction: without one (dynalite) it is a 400.
         """
@@ -242,19 +271,27 @@ class DynamoGenericViewSet(GenericViewSet):
                     moved.append(name)
                 continue
             changed.append(name)
-        if moved and not atomic.supported():
+        if moved and not (yield Call(atomic, "supported", {})):
             raise ValidationError({name: [KEY_IMMUTABLE] for name in moved})
         return changed, moved
+
+
+class DynamoGenericViewSet(DynamoViewSetBase, GenericViewSet):
+    """The generic base of the sync viewset (DRF's GenericViewSet)."""
 
 
 class DynamoListModelMixin:
     """List one partition (Query) or, for permitted users and shared models, the table (Scan)."""
 
     def list(self, request, *args, **kwargs):
+        return drive(self.list_flow(request))
+
+    def list_flow(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = yield Call(self, "paginate_queryset", {"queryset": queryset})
         serializer = self.get_serializer(page, many=True)
-        return self.get_paginated_response(serializer.data)
+        data = yield Call(self, "serialized", {"serializer": serializer})
+        return self.get_paginated_response(data)
 
     def get_partition(self):
         """The partition a list reads: the user's own, or the one a permitted user asks for."""
@@ -281,34 +318,41 @@ class DynamoCreateModelMixin:
     idempotent_create = None
 
     def create(self, request, *args, **kwargs):
+        return drive(self.create_flow(request))
+
+    def create_flow(self, request):
         key = idempotency_key(request)
         if key is None:
-            return self.create_item(request)
+            return (yield from self.create_item(request))
         self.idempotent_create = IdempotentCreate(self, request, key)
-        return self.idempotent_create.run(lambda: self.create_item(request))
+        return (yield from self.idempotent_create.run(self.create_item(request)))
 
     def create_item(self, request):
         serializer = self.get_serializer(data=request.data)
-        self.validate_body(serializer)
-        self.perform_create(serializer)
+        yield Call(self, "validate_body", {"serializer": serializer})
+        yield Call(self, "perform_create", {"serializer": serializer})
+        data = yield Call(self, "serialized", {"serializer": serializer})
         return Response(
-            serializer.data,
+            data,
             status=status.HTTP_201_CREATED,
             headers=self.etag_headers(serializer.instance),
         )
 
     def perform_create(self, serializer):
+        drive(self.perform_create_flow(serializer))
+
+    def perform_create_flow(self, serializer):
         connector = self.get_connector()
         generated = self.generated_key_fields(serializer.validated_data)
         for attempt in range(GENERATED_KEY_ATTEMPTS):
             instance = self.build_instance(serializer.validated_data)
             try:
                 if self.idempotent_create is None:
-                    connector.insert(instance)
+                    yield Call(connector, "insert", {"instance": instance})
                 else:
                     # The item and the key's record of this response, in one transaction.
                     body = lambda new: self.get_serializer(new).data  # noqa: E731
-                    self.idempotent_create.insert(connector, instance, body)
+                    yield from self.idempotent_create.insert(connector, instance, body)
                 break
             except ItemAlreadyExists:
                 # A key the server chose (a default such as timezone.now) met another
@@ -333,9 +377,12 @@ class DynamoRetrieveModelMixin:
     """Retrieve by id, through the id index; the response carries the ETag."""
 
     def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance)
-        return Response(serializer.data, headers=self.etag_headers(instance))
+        return drive(self.retrieve_flow(request))
+
+    def retrieve_flow(self, request):
+        instance = yield Call(self, "get_object", {})
+        data = yield Call(self, "serialized", {"serializer": self.get_serializer(instance)})
+        return Response(data, headers=self.etag_headers(instance))
 
 
 class DynamoUpdateModelMixin:
@@ -345,30 +392,40 @@ class DynamoUpdateModelMixin:
     """
 
     def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        self.check_if_match(instance)
-        serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        self.validate_body(serializer)
-        self.perform_update(serializer)
-        return Response(serializer.data, headers=self.etag_headers(serializer.instance))
+        return drive(self.update_flow(request, partial=kwargs.pop("partial", False)))
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
 
+    def update_flow(self, request, partial):
+        instance = yield Call(self, "get_object", {})
+        self.check_if_match(instance)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        yield Call(self, "validate_body", {"serializer": serializer})
+        yield Call(self, "perform_update", {"serializer": serializer})
+        data = yield Call(self, "serialized", {"serializer": serializer})
+        return Response(data, headers=self.etag_headers(serializer.instance))
+
     def perform_update(self, serializer):
+        drive(self.perform_update_flow(serializer))
+
+    def perform_update_flow(self, serializer):
         instance = serializer.instance
-        changed, moved = self.changed_fields(instance, serializer.validated_data)
+        changed, moved = yield from self.changed_fields(instance, serializer.validated_data)
         if moved:
-            self.perform_move(instance, serializer.validated_data)
+            yield Call(
+                self,
+                "perform_move",
+                {"instance": instance, "validated_data": serializer.validated_data},
+            )
             return
         for name in changed:
             setattr(instance, name, serializer.validated_data[name])
         if not serializer.partial:
-            self.get_connector().update(instance)
+            yield Call(self.get_connector(), "update", {"instance": instance})
         elif changed:
-            self.get_connector().update(instance, fields=changed)
+            yield Call(self.get_connector(), "update", {"instance": instance, "fields": changed})
 
     def perform_move(self, instance, validated_data):
         """A key change: the item deleted and inserted under its new key, in one transaction.
@@ -377,6 +434,9 @@ class DynamoUpdateModelMixin:
         insert on the new key being free; the id stays, and resolves to the
         new key at once in this process. The version moves on by one.
         """
+        drive(self.perform_move_flow(instance, validated_data))
+
+    def perform_move_flow(self, instance, validated_data):
         connector = self.get_connector()
         version = connector.schema.version
         old = copy.copy(instance)
@@ -386,9 +446,9 @@ class DynamoUpdateModelMixin:
             setattr(instance, version.attname, (getattr(old, version.attname) or 0) + 1)
         instance._state.adding = True
         try:
-            with transaction.atomic():
-                connector.delete(old)
-                connector.insert(instance)
+            yield Call(
+                connector, "transact_write", {"actions": [("delete", old), ("insert", instance)]}
+            )
         except TransactionCanceled as canceled:
             raise atomic.first_error(canceled) from canceled
 
@@ -397,9 +457,12 @@ class DynamoDestroyModelMixin:
     """Delete by id (on the If-Match version, if given); a second delete is a 404."""
 
     def destroy(self, request, *args, **kwargs):
-        instance = self.get_object()
+        return drive(self.destroy_flow(request))
+
+    def destroy_flow(self, request):
+        instance = yield Call(self, "get_object", {})
         self.check_if_match(instance)
-        self.perform_destroy(instance)
+        yield Call(self, "perform_destroy", {"instance": instance})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_destroy(self, instance):

@@ -1,0 +1,5 @@
+"""The public import path of AsyncDynamoViewset (``rest/async_viewsets.py``)."""
+
+from .rest.async_viewsets import AsyncDynamoViewset
+
+__all__ = ["AsyncDynamoViewset"]
