@@ -405,7 +405,7 @@ cmd_test() {
     exec "$PY" -m pytest "${args[@]+"${args[@]}"}"
 }
 
-BENCHMARKS=(connector rest transport scale)
+BENCHMARKS=(connector async rest transport scale)
 
 # Benchmarks print tables and ratios against raw boto3 measured in the same run;
 # they never gate CI. See bench/README.md.
@@ -428,6 +428,7 @@ cmd_bench() {
     for name in "${names[@]}"; do
         case "$name" in
             connector) script=connector_vs_boto3.py ;;
+            async) script=async_transport.py ;;
             *) script="$name.py" ;;
         esac
         say "bench $name"

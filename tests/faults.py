@@ -1,13 +1,16 @@
 """Faults injected at the HTTP layer of this process: the suite's one fault injector.
 
 ``Faults`` (the ``faults`` fixture of tests/conftest.py) replaces urllib3's
-``HTTPConnectionPool.urlopen``, which both transports send through:
+``HTTPConnectionPool.urlopen``, which both sync transports send through:
 botocore's ``URLLib3Session`` (the 'boto3' transport, and every operation the
 lean one leaves to botocore) and the lean transport's own pool
-(``wire/transport.py``). botocore's retry handler, its backoff, the CRC32
-check and the error parsing then run on an injected answer exactly as on the
-engine's. (botocore's ``Stubber`` answers above the retry handler: a stubbed
-throttle is never retried, a path a real throttle never takes.)
+(``wire/transport.py``); and aiohttp's ``ClientSession._request``, which the
+async transport sends through (``wire/async_transport.py``). botocore's retry
+handler, its backoff, the CRC32 check and the error parsing then run on an
+injected answer exactly as on the engine's. (botocore's ``Stubber`` answers
+above the retry handler: a stubbed throttle is never retried, a path a real
+throttle never takes.) An exception given to ``answer`` is raised as it is:
+aiohttp's for the async transport, urllib3's for the others.
 
     faults.throttle("PutItem", times=2)          # the next 2 PutItems: DynamoDB's throttling
     faults.error("GetItem", "InternalServerError", status=500)
@@ -33,6 +36,7 @@ import zlib
 from collections import defaultdict
 from typing import NamedTuple
 
+import aiohttp
 import urllib3
 
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -126,6 +130,12 @@ class Faults:
             return self._urlopen(real, pool, method, url, body, headers, kwargs)
 
         monkeypatch.setattr(urllib3.HTTPConnectionPool, "urlopen", urlopen)
+        real_request = aiohttp.ClientSession._request
+
+        async def request(session, method, url, **kwargs):
+            return await self._request(real_request, session, method, url, kwargs)
+
+        monkeypatch.setattr(aiohttp.ClientSession, "_request", request)
 
     # What to inject
 
@@ -250,6 +260,68 @@ class Faults:
         answer = json.loads(_read(response) or b"{}")
         after(answer)
         return json_response(response.status, answer)
+
+    async def _request(self, real, session, method, url, kwargs):
+        """``_urlopen`` for aiohttp: the same faults, answers as aiohttp responses."""
+        headers = dict(kwargs.get("headers") or {})
+        body = kwargs.get("data")
+        operation = headers.get("X-Amz-Target", "").rpartition(".")[2]
+        content = body if isinstance(body, bytes) else b""
+        with self._lock:
+            self.sent.append(Sent(operation, headers, body))
+            answer = next((f for f in self._answers if f.take(operation, content)), None)
+            lost = answer is None and any(f.take(operation, content) for f in self._lost)
+            change = self._rewrites.get(operation)
+        if answer is not None:
+            made = answer.act()
+            if isinstance(made, BaseException):
+                raise made
+            return _AioResponse.of(made)
+        if lost:
+            response = await real(session, method, url, **kwargs)
+            await response.read()
+            response.release()
+            raise aiohttp.SocketTimeoutError("Read timed out.")
+        if change is None:
+            return await real(session, method, url, **kwargs)
+        request = json.loads(body)
+        after = change(request)
+        if isinstance(after, urllib3.HTTPResponse):
+            return _AioResponse.of(after)
+        kwargs = {**kwargs, "data": json.dumps(request).encode()}
+        response = await real(session, method, url, **kwargs)
+        if after is None or response.status != 200:
+            return response
+        answer = json.loads(await response.read() or b"{}")
+        response.release()
+        after(answer)
+        return _AioResponse.of(json_response(response.status, answer))
+
+
+class _AioResponse:
+    """An injected answer as aiohttp's ClientResponse gives it to the async transport."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @classmethod
+    def of(cls, response):
+        """From a urllib3 response made by this module's helpers."""
+        return cls(response.status, dict(response.headers), response.read())
+
+    async def read(self):
+        return self.body
+
+    def release(self):
+        """Nothing to give back: no connection was used."""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        return None
 
 
 def _read(response):

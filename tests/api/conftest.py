@@ -20,3 +20,14 @@ def _fresh_cache(_tables):
 def _ready_checked_each_time(settings):
     """/ready/ checks the tables on every call here (the reuse is tested on its own)."""
     settings.READY_CACHE_SECONDS = 0
+
+
+@pytest.fixture(params=["sync", "async"])
+def viewset(request, settings):
+    """Each test of a module using it runs against DynamoViewset, then AsyncDynamoViewset.
+
+    A test with its own URLconf (``@pytest.mark.urls``) routes both itself.
+    """
+    if request.param == "async" and request.node.get_closest_marker("urls") is None:
+        settings.ROOT_URLCONF = "tests.urls_async"
+    return request.param

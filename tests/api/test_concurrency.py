@@ -11,7 +11,8 @@ from dynamodb.wire import client
 from dynamodb.wire.marshalling import serialize
 from tests.api_helpers import BOOKINGS, booking_url, client_for
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 WHEN = datetime.datetime(2026, 5, 6, 7, 8, 9, 101112, tzinfo=datetime.UTC)
 
@@ -91,32 +92,30 @@ def test_delete_with_the_current_if_match(ada_client, booking):
     assert stored(booking) is None
 
 
-def test_a_write_between_read_and_write_is_412_not_lost(ada_client, booking):
+def test_a_write_between_read_and_write_is_412_not_lost(ada_client, booking, faults):
     """The conditional write catches a change made after the viewset read the item."""
-    original = client.get_client().get_item
     moved = []
 
-    def moving_get_item(**params):
-        response = original(**params)
+    def another_writer_after_the_first_read(request):
         if moved:
-            return response
-        moved.append(True)
-        # Another writer bumps the version right after our (first) read.
-        client.get_client().update_item(
-            TableName=params["TableName"],
-            Key=params["Key"],
-            UpdateExpression="SET #v = #v + :one, #n = :n",
-            ExpressionAttributeNames={"#v": "version", "#n": "name"},
-            ExpressionAttributeValues=serialize({":one": 1, ":n": "Theirs"}),
-        )
-        return response
+            return None
 
-    connection = client.get_client()
-    connection.get_item = moving_get_item
-    try:
-        response = ada_client.patch(booking_url(booking["id"]), {"address": "Mine"}, format="json")
-    finally:
-        del connection.get_item
+        def after(answer):
+            moved.append(True)
+            # Another writer bumps the version right after our (first) read.
+            client.get_client().update_item(
+                TableName=request["TableName"],
+                Key=request["Key"],
+                UpdateExpression="SET #v = #v + :one, #n = :n",
+                ExpressionAttributeNames={"#v": "version", "#n": "name"},
+                ExpressionAttributeValues=serialize({":one": 1, ":n": "Theirs"}),
+            )
+
+        return after
+
+    faults.rewrite("GetItem", another_writer_after_the_first_read)
+    response = ada_client.patch(booking_url(booking["id"]), {"address": "Mine"}, format="json")
+    assert moved, "the viewset read the item"
     assert response.status_code == 412
     kept = stored(booking)
     assert kept.name == "Theirs" and kept.address == "1 Main St" and kept.version == 2

@@ -18,7 +18,8 @@ from dynamodb.wire import client
 from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for, every_url
 from tests.testapp.models import EveryField, Owner
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 WHEN = datetime.datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=datetime.UTC)
 

@@ -15,7 +15,8 @@ from tests.api_helpers import BOOKINGS, booking_url, timed
 from tests.faults import THROTTLED
 from tests.timing import took
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 
 @pytest.fixture

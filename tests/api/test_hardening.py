@@ -15,12 +15,14 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.test import APIClient
 
 from booking.models import Booking
+from dynamodb.rest.async_viewsets import AsyncDynamoViewset
 from dynamodb.rest.viewsets import DynamoViewset
 from tests.api_helpers import BOOKINGS, client_for
 from tests.testapp.models import EveryField
 from tests.testapp.serializers import EveryFieldSerializer
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 PASSWORD = "a-right-password"
 LIMIT = 5
@@ -165,7 +167,7 @@ def test_ready_reuses_its_answer_for_a_few_seconds(settings, dynamodb_tables):
     Connector(Booking).create_table()
 
 
-class OpenItems(DynamoViewset):
+class OpenItemsAPI:
     """Items any client may create: AllowAny, shared (owner_field None)."""
 
     queryset = EveryField.objects.all()
@@ -175,23 +177,33 @@ class OpenItems(DynamoViewset):
     lookup_value_converter = "int"
 
 
+class OpenItems(OpenItemsAPI, DynamoViewset):
+    """With sync handlers."""
+
+
+class AsyncOpenItems(OpenItemsAPI, AsyncDynamoViewset):
+    """With async handlers."""
+
+
 router = SimpleRouter(use_regex_path=False)
-router.register("api/open/items", OpenItems, basename="open-items")
+router.register("api/open/sync", OpenItems, basename="open-sync")
+router.register("api/open/async", AsyncOpenItems, basename="open-async")
 urlpatterns = router.urls
 
 
 @pytest.mark.urls("tests.api.test_hardening")
-def test_an_anonymous_idempotency_key_is_refused_and_creates_nothing():
+def test_an_anonymous_idempotency_key_is_refused_and_creates_nothing(viewset):
     from tests.testapp.models import Owner
 
+    items = f"/api/open/{viewset}/"
     owner = Owner.objects.create(name="o")
     refused = APIClient().post(
-        "/api/open/items/", {"owner": str(owner.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+        items, {"owner": str(owner.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
     )
     assert refused.status_code == 400
     assert "authenticated" in refused.json()["Idempotency-Key"][0]
     assert EveryField.objects.filter(owner=owner).count() == 0
-    created = APIClient().post("/api/open/items/", {"owner": str(owner.pk)}, format="json")
+    created = APIClient().post(items, {"owner": str(owner.pk)}, format="json")
     assert created.status_code == 201
 
 

@@ -11,7 +11,8 @@ from dynamodb.connector import Connector
 from dynamodb.models import IdempotencyKey
 from tests.api_helpers import BOOKINGS, client_for
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 BODY = {"name": "Dinner", "address": "1 Main St", "date_for": "2026-12-24T19:00:00Z"}
 

@@ -10,7 +10,8 @@ from booking.models import Booking
 from dynamodb.connector import Connector
 from tests.api_helpers import BOOKINGS, client_for
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 BASE = datetime.datetime(2026, 1, 1, 8, 0, 0, tzinfo=datetime.UTC)
 COUNT = 120

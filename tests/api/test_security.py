@@ -13,7 +13,8 @@ from dynamodb.connector import Connector
 from tests.api_helpers import BOOKINGS, EVERY, booking_url, client_for, create_api_user, grant
 from tests.testapp.models import EveryField, Owner
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 BODY = {"name": "Dinner", "address": "1 Main St"}
 

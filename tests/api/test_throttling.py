@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 from project.settings import REST_FRAMEWORK
 from tests.api_helpers import BOOKINGS, client_for
 
-pytestmark = pytest.mark.django_db
+# Every test runs against both viewsets (tests/api/conftest.py: viewset).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("viewset")]
 
 
 @pytest.fixture
