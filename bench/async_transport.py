@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import logging
 import time
 
 import aiohttp
@@ -34,6 +35,7 @@ from botocore.credentials import Credentials
 from common import booking_table, fmt, print_table
 
 MOMENT = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request
 
 
 def signer(url, body):
@@ -56,7 +58,7 @@ def signer(url, body):
 
 
 async def timed(requests, concurrency, one):
-    """(wall ms per op, CPU ms per op) of ``requests`` calls of ``one()``, ``concurrency`` at a time."""
+    """(wall ms, CPU ms) per op of ``requests`` calls of ``one()``, ``concurrency`` at a time."""
     for _ in range(concurrency):
         await one()  # warm: connections, caches
     wall, cpu = time.perf_counter(), time.process_time()

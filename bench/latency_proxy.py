@@ -12,6 +12,7 @@ not a throughput limit.
 
 import argparse
 import asyncio
+import contextlib
 import time
 
 
@@ -38,10 +39,8 @@ async def pipe(reader, writer, delay):
         pass
     finally:
         await queue.put((0, None))
-        try:
+        with contextlib.suppress(ConnectionError):
             await sender
-        except ConnectionError:
-            pass
         writer.close()
 
 
