@@ -223,9 +223,10 @@ class Service:
     (``createdynamotables``) under the service's own ``prefix``.
     """
 
-    def __init__(self, workdir, database, endpoint_url, prefix, environment=None):
+    def __init__(self, workdir, database, endpoint_url, prefix, environment=None, server="wsgi"):
         self.workdir = Path(workdir)
         self.database = database
+        self.server = server
         self.endpoint_url = endpoint_url
         self.prefix = prefix
         self.extra = dict(environment or {})
@@ -243,6 +244,7 @@ class Service:
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(SRC)]),
             "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
             "DJANGO_ENV_FILE": "/nonexistent",
+            "DJANGO_SERVER": self.server,
             "DJANGO_SECRET_KEY": SERVICE_SECRET_KEY,
             "DATABASE_URL": f"sqlite:///{self.database}",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
@@ -340,9 +342,10 @@ class Service:
 class Stacks:
     """Starts services (and engines); stops them all at the end and reports what is left."""
 
-    def __init__(self, workdir, database):
+    def __init__(self, workdir, database, server):
         self.workdir = workdir
         self.database = database
+        self.server = server  # DJANGO_SERVER of every service started: wsgi or asgi
         self.services = []
         self.engines = []
 
@@ -352,7 +355,9 @@ class Stacks:
         return engine
 
     def service(self, endpoint_url, prefix, environment=None, tables_at=None):
-        service = Service(self.workdir, self.database, endpoint_url, prefix, environment)
+        service = Service(
+            self.workdir, self.database, endpoint_url, prefix, environment, self.server
+        )
         service.create_tables(tables_at)
         self.services.append(service)
         return service.start()
@@ -408,12 +413,18 @@ class Site:
         return Api(service, None if user is None else self.tokens[user], timeout)
 
 
+@pytest.fixture(scope="session", params=["wsgi", "asgi"])
+def server(request):
+    """Every reliability test runs against the service served both ways (DJANGO_SERVER)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
+def site(tmp_path_factory, server):
     """moto and gunicorn (2 workers) for the session; every process stopped at the end."""
-    workdir = tmp_path_factory.mktemp("reliability")
+    workdir = tmp_path_factory.mktemp(f"reliability-{server}")
     database, tokens, owner = _setup_database(workdir)
-    stacks = Stacks(workdir, database)
+    stacks = Stacks(workdir, database, server)
     try:
         engine = stacks.engine()
         service = stacks.service(engine.url, "rel_")
@@ -426,7 +437,7 @@ def site(tmp_path_factory):
 @pytest.fixture
 def stacks(site):
     """Stacks of one test's own (an engine to stop, a service with other settings)."""
-    own = Stacks(site.stacks.workdir, site.stacks.database)
+    own = Stacks(site.stacks.workdir, site.stacks.database, site.stacks.server)
     try:
         yield own
     finally:

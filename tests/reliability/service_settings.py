@@ -20,6 +20,8 @@ from project import settings as project
 from tests.settings import *  # noqa: F403
 
 DATABASES = project.DATABASES
+# The async viewsets where the service is served over ASGI, as booking/urls.py chooses.
+ROOT_URLCONF = "tests.urls_async" if project.SERVER_INTERFACE == "asgi" else "tests.urls"
 # Django's own hashers (PBKDF2), not the suite's fast one: a login costs what it costs.
 PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
 SECURE_SSL_REDIRECT = project.SECURE_SSL_REDIRECT
