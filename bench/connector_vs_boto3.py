@@ -15,7 +15,9 @@ a slice of 25 of ``filter(user=...)``).
 boto3 client. Operations of the libraries alternate in rounds so that drift in
 the engine affects them alike. moto's server closes the connection after every
 answer, so there every call also pays a TCP connect; dynalite keeps
-connections alive, as DynamoDB does.
+connections alive, as DynamoDB does. Then the async rows: the same get,
+N at a time through ``asyncio.gather`` (``aget``), against raw aiohttp and the
+sync transport (bench/async_transport.py).
 """
 
 import argparse
@@ -23,6 +25,7 @@ import datetime
 import decimal
 import itertools
 
+import async_transport
 from common import booking_table, fmt, measure, print_table, raw_boto3_client, use_settings
 
 from tests.engine import ENGINES
@@ -405,8 +408,13 @@ def main():
     parser.add_argument("--repeat", type=int, default=100, help="calls per round (default 100)")
     parser.add_argument("--bulk", type=int, default=10_000, help="items of the bulk insert")
     parser.add_argument("--engine", choices=sorted(ENGINES), default="moto")
+    parser.add_argument(
+        "--async-concurrency", type=int, default=16, help="gets gathered at once, async rows"
+    )
     arguments = parser.parse_args()
     run(arguments.engine, arguments.repeat, arguments.bulk)
+    # The async rows: the same get, asyncio.gather of N at a time (bench/async_transport.py).
+    async_transport.run(arguments.engine, arguments.repeat * 10, arguments.async_concurrency)
 
 
 if __name__ == "__main__":
