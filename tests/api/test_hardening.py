@@ -157,7 +157,6 @@ def test_a_cursor_expires(ada, settings):
 
 def test_ready_reuses_its_answer_for_a_few_seconds(settings, dynamodb_tables):
     from dynamodb.connector import Connector
-
     from project.health import readiness
 
     settings.READY_CACHE_SECONDS = 1.5
