@@ -50,7 +50,7 @@ def slow(site, proxy):
         "DYNAMODB_MAX_ATTEMPTS": str(ATTEMPTS),
         "DYNAMODB_IDEMPOTENCY_LEASE": str(LEASE),
     }
-    stacks = Stacks(site.stacks.workdir, site.stacks.database)
+    stacks = Stacks(site.stacks.workdir, site.stacks.database, site.stacks.server)
     try:
         yield stacks.service(proxy.url, "slow_", environment, tables_at=site.engine.url)
     finally:

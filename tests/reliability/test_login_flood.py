@@ -55,15 +55,20 @@ def test_a_flood_of_wrong_passwords_is_locked_out_cheaply(site, stacks, figures)
     workers = service.worker_pids()
     before = cpu_seconds(workers)
     started = time.monotonic()
-    replies = [api.get(BOOKINGS, headers=basic("flooded", f"wrong-{n}")) for n in range(FLOOD)]
+    replies = []
+    for n in range(FLOOD):
+        replies.append((time.monotonic(), api.get(BOOKINGS, headers=basic("flooded", f"w{n}"))))
     flood_seconds = time.monotonic() - started
     spent = cpu_seconds(workers) - before
-    statuses = [reply.status for reply in replies]
+    statuses = [reply.status for _, reply in replies]
     first_refusal = statuses.index(429)
     assert statuses[:first_refusal] == [401] * first_refusal
     assert first_refusal <= LIMIT, statuses[: LIMIT + 1]
-    assert set(statuses[first_refusal:]) == {429}
-    assert all(int(r.headers["retry-after"]) <= WINDOW for r in replies[first_refusal:])
+    # Refused for the whole window (a slow machine may outlast it: then failures count again).
+    locked_at = replies[first_refusal][0]
+    in_window = [reply for sent, reply in replies[first_refusal:] if sent - locked_at < WINDOW]
+    assert {reply.status for reply in in_window} == {429}, statuses
+    assert all(int(reply.headers["retry-after"]) <= WINDOW for reply in in_window)
     # Without the lockout every attempt would hash: FLOOD x HASH_SECONDS of CPU.
     assert spent < FLOOD * HASH_SECONDS / 10, f"{spent:.2f} s of worker CPU"
 

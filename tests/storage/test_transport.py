@@ -99,7 +99,18 @@ def test_the_setting_chooses_the_client(settings):
     settings.DYNAMODB_TRANSPORT = "boto3"
     assert type(client.get_client()).__name__ == "DynamoDB"
     settings.DYNAMODB_TRANSPORT = "lean"
-    assert client.get_client() is not lean  # rebuilt for the settings, like the boto3 one
+    assert client.get_client() is lean  # built once for these settings, kept for the process
+
+
+def test_every_thread_shares_the_process_client():
+    """A thread may serve one request only (ASGI): it must not pay for a client of its own."""
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(client.get_client())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {id(found) for found in seen} == {id(client.get_client())}
 
 
 def test_the_lean_client_uses_the_configured_timeouts_and_attempts(settings):

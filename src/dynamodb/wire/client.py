@@ -1,4 +1,4 @@
-"""The DynamoDB client: one per thread, built once with an explicit botocore Config.
+"""The DynamoDB client: one per process and settings, built once with an explicit botocore Config.
 
 Only the ``wire`` package imports botocore. ``get_client`` returns the boto3
 client, or with ``DYNAMODB_TRANSPORT = "lean"`` a ``transport.LeanClient``
@@ -36,11 +36,12 @@ from ..conf import conf
 from .async_transport import AsyncLeanClient
 from .transport import LeanClient, uses_proxy
 
-_local = threading.local()
+# (settings generation, settings, client) of the current settings; every client built.
+_current = None
+_clients = {}
+_clients_lock = threading.Lock()
 # Per event loop: (settings generation, settings, AsyncLeanClient or None for threads).
 _loops = weakref.WeakKeyDictionary()
-_lean_clients = {}
-_lean_lock = threading.Lock()
 logger = logging.getLogger(__name__)
 
 THROTTLING_CODES = frozenset(
@@ -92,16 +93,29 @@ def _build_client(
 
 
 def get_client():
-    """The calling thread's client for the current settings (built on first use)."""
-    cached = getattr(_local, "client", None)
-    if cached is None or cached[0] != conf.generation:
+    """The process's client for the current settings (built on first use).
+
+    One for every thread: botocore's clients are thread-safe, and a thread
+    may serve one request only (under ASGI, a request's sync parts, such as
+    its authentication and cache reads, run in a thread of their own).
+    """
+    global _current
+    current = _current
+    if current is None or current[0] != conf.generation:
         key = _client_settings()
-        if cached is None or cached[1] != key:
-            cached = (conf.generation, key, _build_client(*key))
-        else:
-            cached = (conf.generation, key, cached[2])
-        _local.client = cached
-    return cached[2]
+        current = _current = (conf.generation, key, _shared(key))
+    return current[2]
+
+
+def _shared(key):
+    """The client built for these settings (each built once per process)."""
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = _build_client(*key)
+    return client
 
 
 def send(request):
@@ -128,26 +142,15 @@ def get_async_client():
     if cached is None or cached[0] != conf.generation:
         key = _client_settings()
         if cached is None or cached[1] != key:
-            lean = _lean_client(key) if key[-1] == "lean" else None
-            cached = (conf.generation, key, lean and AsyncLeanClient(lean, lean.verify))
+            lean = _shared(key)
+            if isinstance(lean, LeanClient):
+                cached = (conf.generation, key, AsyncLeanClient(lean, lean.verify))
+            else:  # the boto3 transport, or a proxy: botocore in a thread
+                cached = (conf.generation, key, None)
         else:
             cached = (conf.generation, key, cached[2])
         _loops[loop] = cached
     return cached[2]
-
-
-def _lean_client(key):
-    """The LeanClient whose botocore parts (events, signer, parser) the async clients share.
-
-    One per settings for the process, not per loop: a loop may live for one
-    request only (Django's async_to_sync under WSGI or in tests). None where
-    the lean transport does not apply (a proxy).
-    """
-    with _lean_lock:
-        if key not in _lean_clients:
-            built = _build_client(*key[:-1], transport="lean")
-            _lean_clients[key] = built if isinstance(built, LeanClient) else None
-        return _lean_clients[key]
 
 
 async def asend(request):
@@ -239,12 +242,8 @@ def wait_for(waiter_name, **params):
 def probe(operation, timeout=1.0, **params):
     """Run one operation with a short timeout and no retry (readiness checks)."""
     endpoint_url, region, *_ = _client_settings()
-    key = (endpoint_url, region, timeout, timeout, 1)
-    cached = getattr(_local, "probe", None)
-    if cached is None or cached[0] != key:
-        cached = (key, _build_client(*key))
-        _local.probe = cached
+    prober = _shared((endpoint_url, region, timeout, timeout, 1, "boto3"))
     try:
-        return getattr(cached[1], operation)(**params)
+        return getattr(prober, operation)(**params)
     except (ClientError, BotoCoreError) as error:
         raise translated(error) from error
