@@ -131,6 +131,10 @@ class TableSchemaMismatch(DynamoError):
     """An existing table's keys differ from the model's declaration."""
 
 
+class TableMigrationError(DynamoError):
+    """A table could not be created, changed, copied or rewritten; the message says what to do."""
+
+
 class Throttled(DynamoError):
     """The engine refused the request for capacity; retrying later may succeed."""
 

@@ -53,8 +53,8 @@ def create_table(schema, wait=True):
 
     An existing table is not an error, unless its keys differ from the model's.
     """
-    created = _create(schema.label, schema.table_definition(), wait)
-    _create(schema.label, ids.counter_table_definition(), wait)
+    created = create_from_definition(schema.label, schema.table_definition(), wait)
+    create_counter_table(wait)
     if schema.ttl is not None and created:
         try:
             client.call(
@@ -74,7 +74,17 @@ def create_table(schema, wait=True):
     return created
 
 
-def _create(label, definition, wait):
+def create_counter_table(wait=True):
+    """Create the id counter table every model shares, unless it exists."""
+    create_from_definition("the id counters", ids.counter_table_definition(), wait)
+
+
+def create_from_definition(label, definition, wait=True):
+    """Create a table from CreateTable parameters; True if created.
+
+    An existing table with the same keys is kept; one with other keys is a
+    TableSchemaMismatch naming ``label``, what declares it.
+    """
     try:
         client.call("create_table", **definition)
         created = True
