@@ -82,9 +82,9 @@ def copy_table(schema, source_name, *, segments, page_size, report):
     return read
 
 
-def forget(schema, source_name, segments):
+def forget(source_name, target_name, segments):
     """Forget the checkpoints of a copy (its next run starts afresh)."""
-    source, target = tableadmin.describe(source_name), tableadmin.describe(schema.table_name)
+    source, target = tableadmin.describe(source_name), tableadmin.describe(target_name)
     if source is not None and target is not None:
         Checkpoints(_job(source, target, segments)).clear()
 

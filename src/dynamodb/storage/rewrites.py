@@ -68,9 +68,9 @@ def rewrite_table(schema, function, *, segments, page_size, report, dry_run=Fals
     )
 
 
-def forget(schema, function, segments):
-    """Forget the checkpoints of a run (its next run starts afresh)."""
-    table = tableadmin.describe(schema.table_name)
+def forget(table_name, function, segments):
+    """Forget the checkpoints of a run of ``function`` (its next run starts afresh)."""
+    table = tableadmin.describe(table_name)
     if table is not None:
         checkpoints = Checkpoints(_job(function, table, segments))
         checkpoints.ensure_table()

@@ -6,9 +6,11 @@ and its waiters, never the lean transport.
 
 import json
 import logging
+from importlib import import_module
 
 from django.apps import apps
 from django.core.management.base import CommandError
+from django.db.migrations.loader import MigrationLoader
 
 from ..conf import conf
 from ..exceptions import DynamoError, TableInUse, TableNotFound, TableSchemaMismatch
@@ -130,11 +132,27 @@ def definitions(models):
     return json.dumps(tables, indent=2)
 
 
+def has_migrations(app_config):
+    """Whether an app has migrations (then they create its tables: CreateTable)."""
+    module_name, _ = MigrationLoader.migrations_module(app_config.label)
+    if module_name is None:
+        return False
+    try:
+        module = import_module(module_name)
+    except ModuleNotFoundError:
+        return False
+    return hasattr(module, "__path__")
+
+
 def create_after_migrate(sender, app_config=None, verbosity=1, stdout=None, **kwargs):
-    """post_migrate: create the missing tables of the migrated app."""
-    if not conf.CREATE_TABLES_ON_MIGRATE:
+    """post_migrate: create the missing tables of an app without migrations.
+
+    An app with migrations has its tables created by them (CreateTable).
+    """
+    app_config = app_config or sender
+    if not conf.CREATE_TABLES_ON_MIGRATE or has_migrations(app_config):
         return
-    for model in dynamo_models([app_config or sender]):
+    for model in dynamo_models([app_config]):
         schema = schema_for(model)
         try:
             created = create_table(schema)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .. import constants
+from ..exceptions import InvalidMigration
 from ..wire.requests import Request
 from .billing import ON_DEMAND, PROVISIONED
 
@@ -26,7 +27,7 @@ INDEX_PATH = "dynamodb.migrations.operations.Index"
 
 
 def _key(value, owner):
-    """A key as ((attribute, type),) or ((partition...), (sort...)); ValueError naming ``owner``."""
+    """A key as ((attribute, type), ...), the partition first; InvalidMigration naming ``owner``."""
     try:
         key = tuple((attribute, kind) for attribute, kind in value)
     except (TypeError, ValueError):
@@ -35,19 +36,50 @@ def _key(value, owner):
         isinstance(attribute, str) and attribute and kind in constants.KEY_TYPES
         for attribute, kind in key
     ):
-        raise ValueError(
+        raise InvalidMigration(
             f"The key of {owner} must be a list of one or two (attribute, type) pairs, the "
             f"partition key first, each type 'S', 'N' or 'B'; got {value!r}."
         )
     if len(key) == 2 and key[0][0] == key[1][0]:
-        raise ValueError(f"The key of {owner} names {key[0][0]!r} twice.")
+        raise InvalidMigration(f"The key of {owner} names {key[0][0]!r} twice.")
     return key
 
 
 def _name(value, pattern, what):
     if not isinstance(value, str) or not re.match(pattern, value):
-        raise ValueError(f"{what} {value!r} is not 3 to 255 letters, digits, '_', '-' or '.'.")
+        raise InvalidMigration(
+            f"{what} {value!r} is not 3 to 255 letters, digits, '_', '-' or '.'."
+        )
     return value
+
+
+def check_table_name(value):
+    """``value`` if it is a valid table name (without prefix), else InvalidMigration."""
+    return _name(value, constants.TABLE_NAME_PATTERN, "Table name")
+
+
+def check_billing(billing, throughput, owner):
+    """The throughput, as a (read, write) tuple or None, if it goes with ``billing``."""
+    if billing not in BILLING_MODES:
+        raise InvalidMigration(
+            f"The billing of {owner} must be one of {BILLING_MODES}, not {billing!r}."
+        )
+    if billing == ON_DEMAND:
+        if throughput is not None:
+            raise InvalidMigration(f"{owner} is billed per request: it takes no throughput.")
+        return None
+    try:
+        units = tuple(throughput)
+    except TypeError:
+        units = ()
+    if len(units) != 2 or not all(
+        isinstance(unit, int) and not isinstance(unit, bool) and unit > 0 for unit in units
+    ):
+        raise InvalidMigration(
+            f"Provisioned {owner} needs throughput=(read units, write units), two positive "
+            f"integers; got {throughput!r}."
+        )
+    return units
 
 
 def describe_key(key):
@@ -75,32 +107,32 @@ class IndexSpec:
         projection = self.projection
         if isinstance(projection, str):
             if projection not in PROJECTIONS:
-                raise ValueError(f"The projection of {owner} is {projection!r}.")
+                raise InvalidMigration(f"The projection of {owner} is {projection!r}.")
         else:
             try:
                 projection = tuple(sorted(set(projection)))
             except TypeError:
                 projection = ()
             if not projection or not all(isinstance(a, str) and a for a in projection):
-                raise ValueError(
+                raise InvalidMigration(
                     f"The projection of {owner} must be 'ALL', 'KEYS_ONLY' or a list of "
                     f"attribute names; got {self.projection!r}."
                 )
             object.__setattr__(self, "projection", projection)
         if not isinstance(self.local, bool):
-            raise ValueError(f"local of {owner} must be True or False.")
+            raise InvalidMigration(f"local of {owner} must be True or False.")
         if self.local and len(self.key) != 2:
-            raise ValueError(f"Local {owner} needs the table's partition key and a sort key.")
+            raise InvalidMigration(f"Local {owner} needs the table's partition key and a sort key.")
 
     def deconstruct(self):
-        kwargs = {"name": self.name, "key": [tuple(pair) for pair in self.key]}
+        kwargs = {"key": [tuple(pair) for pair in self.key]}
         if self.projection != "ALL":
             kwargs["projection"] = (
                 self.projection if isinstance(self.projection, str) else list(self.projection)
             )
         if self.local:
             kwargs["local"] = True
-        return INDEX_PATH, (), kwargs
+        return INDEX_PATH, (self.name,), kwargs
 
     def describe(self):
         kind = "local" if self.local else "global"
@@ -124,43 +156,25 @@ class TableSpec:
     throughput: tuple | None = None  # (read, write) capacity units when PROVISIONED
 
     def __post_init__(self):
-        _name(self.table_name, constants.TABLE_NAME_PATTERN, "Table name")
+        check_table_name(self.table_name)
         owner = f"table {self.table_name!r}"
         object.__setattr__(self, "key", _key(self.key, owner))
         indexes = tuple(self.indexes)
         if not all(isinstance(index, IndexSpec) for index in indexes):
-            raise ValueError(f"The indexes of {owner} must be Index(...) values.")
+            raise InvalidMigration(f"The indexes of {owner} must be Index(...) values.")
         names = [index.name for index in indexes]
         if len(set(names)) != len(names):
-            raise ValueError(f"{owner} declares an index name twice: {sorted(names)}.")
+            raise InvalidMigration(f"{owner} declares an index name twice: {sorted(names)}.")
         for index in indexes:
             if index.local and index.key[0] != self.key[0]:
-                raise ValueError(
+                raise InvalidMigration(
                     f"Local index {index.name!r} of {owner} must share its partition key "
                     f"{describe_key(self.key[:1])}."
                 )
         object.__setattr__(self, "indexes", tuple(sorted(indexes, key=lambda i: i.name)))
         if self.ttl is not None and not (isinstance(self.ttl, str) and self.ttl):
-            raise ValueError(f"The TTL attribute of {owner} must be a name or None.")
-        if self.billing not in BILLING_MODES:
-            raise ValueError(f"The billing of {owner} must be one of {BILLING_MODES}.")
-        throughput = self.throughput
-        if self.billing == PROVISIONED:
-            try:
-                throughput = tuple(throughput)
-            except TypeError:
-                throughput = ()
-            if len(throughput) != 2 or not all(
-                isinstance(units, int) and not isinstance(units, bool) and units > 0
-                for units in throughput
-            ):
-                raise ValueError(
-                    f"Provisioned {owner} needs throughput=(read units, write units), "
-                    f"two positive integers; got {self.throughput!r}."
-                )
-        elif throughput is not None:
-            raise ValueError(f"{owner} is billed per request: it takes no throughput.")
-        object.__setattr__(self, "throughput", throughput)
+            raise InvalidMigration(f"The TTL attribute of {owner} must be a name or None.")
+        object.__setattr__(self, "throughput", check_billing(self.billing, self.throughput, owner))
 
     @classmethod
     def described(cls, **fields):
