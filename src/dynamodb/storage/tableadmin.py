@@ -187,10 +187,13 @@ def is_empty(name):
     return not client.call("scan", TableName=name, Limit=1, ConsistentRead=True).get("Items")
 
 
-def count_items(name):
-    """How many items the table holds (a Scan with Select=COUNT over every page)."""
+def count_items(name, page_size=1000):
+    """How many items the table holds (a Scan with Select=COUNT over every page).
+
+    Pages of ``page_size`` items keep each request short on any engine.
+    """
     params = {"TableName": name, "Select": "COUNT", "ConsistentRead": True}
-    return count(Pager(Request("scan", params)))
+    return count(Pager(Request("scan", params), page_size=page_size))
 
 
 def reconcile(spec, name, report=None):
@@ -261,7 +264,12 @@ def add_index(spec, name, index, report=None):
             "Remove it first (RemoveGlobalIndex), or make the migration replace it "
             "(ReplaceGlobalIndex)."
         )
-    response = client.send(add_index_request(spec, name, index))
+    try:
+        response = client.send(add_index_request(spec, name, index))
+    except EngineRejected as error:
+        raise TableMigrationError(
+            f"DynamoDB refused to create index {index.name!r} on {name}: {error}"
+        ) from error
     if _index(response.get("TableDescription", {}), index.name) is None and (
         _index(describe(name) or {}, index.name) is None
     ):

@@ -17,6 +17,7 @@ from ..exceptions import DynamoError, TableInUse, TableNotFound, TableSchemaMism
 from ..wire import client
 from . import ids
 from .schema import is_dynamo_model, schema_for
+from .tablespecs import TableSpec
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,16 @@ def table_exists(schema):
     except TableNotFound:
         return False
     return True
+
+
+def auxiliary_specs():
+    """The tables the models share: the id counters, the migrations' checkpoints (unprefixed)."""
+    from .segments import TABLE as CHECKPOINTS  # segments creates its table through this module
+
+    return [
+        TableSpec(conf.ID_COUNTER_TABLE, [(ids.COUNTER_KEY, "S")]),
+        TableSpec(CHECKPOINTS, [("job", "S"), ("segment", "N")]),
+    ]
 
 
 def definitions(models):

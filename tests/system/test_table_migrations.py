@@ -1,0 +1,278 @@
+"""makemigrations and migrate on DynamoDB tables, with real migration files, against the engine.
+
+Each test has an app of its own on disk (tests/system/tempapps.py): it writes
+the app's models, lets ``makemigrations`` write the migration files and
+applies them with ``migrate``, on a table prefix of its own.
+"""
+
+import io
+import itertools
+import json
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from dynamodb.connector import Connector
+from dynamodb.storage import segments, tableadmin
+from dynamodb.wire import client
+from tests.engine import selected_engine_class
+from tests.faults import error_response, json_response
+from tests.system.tempapps import TempApp
+
+_apps = itertools.count()
+
+ITEM = """
+class Item(DynamoCompatibleModel):
+    table_name = "{table}"
+    partition_key = "owner"
+    sort_key = "{sort}"
+    secondary_indexes = [{indexes}]
+    {extra}
+
+    owner = models.CharField(max_length=20)
+    made = models.IntegerField()
+    name = models.CharField(max_length=50, blank=True, default="")
+    colour = models.CharField(max_length=20, null=True, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    {fields}
+"""
+
+
+def item_model(table="MigItems", sort="made", indexes="", extra="", fields=""):
+    return ITEM.format(table=table, sort=sort, indexes=indexes, extra=extra, fields=fields)
+
+
+BY_COLOUR = 'GlobalIndex("ItemsByColour", partition_key="colour")'
+
+
+@pytest.fixture
+def tables(dynamodb_engine, settings):
+    """A table prefix of this test's own; its tables are deleted afterwards."""
+    prefix = f"mig{next(_apps)}_"
+    settings.DYNAMODB_ENDPOINT_URL = dynamodb_engine.url
+    settings.DYNAMODB_TABLE_PREFIX = prefix
+    settings.DYNAMODB_CREATE_TABLES_ON_MIGRATE = True
+    settings.DYNAMODB_MIGRATE_TIMEOUT = 30
+    yield prefix
+    if dynamodb_engine.process is not None:
+        for name in client.call("list_tables", Limit=100)["TableNames"]:
+            if name.startswith(prefix):
+                client.call("delete_table", TableName=name)
+
+
+@pytest.fixture
+def app(tmp_path, settings, tables):
+    """An app of this test's own (label ``dynmigN``), removed afterwards."""
+    made = TempApp(tmp_path, f"dynmig{next(_apps)}", settings)
+    yield made
+    made.cleanup()
+
+
+def run(*args, **options):
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=out, **options)
+    return out.getvalue()
+
+
+def describe(name):
+    return client.call("describe_table", TableName=name)["Table"]
+
+
+def global_indexes(name):
+    return {i["IndexName"]: i for i in describe(name).get("GlobalSecondaryIndexes", ())}
+
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.needs_gsi_updates
+def test_a_global_index_is_added_queried_and_removed(app, tables):
+    app.models(item_model())
+    run("makemigrations", app.label)
+    assert "CreateTable(" in app.migration_text("0001")
+    run("migrate", app.label)
+    table = f"{tables}MigItems"
+    assert set(global_indexes(table)) == {"id-index"}
+
+    Item = app.models(item_model(indexes=BY_COLOUR)).get_model("Item")
+    output = run("makemigrations", app.label)
+    assert "+ Add global index 'ItemsByColour' on colour (S)" in output
+    text = app.migration_text("0002")
+    assert "AddGlobalIndex(" in text and "CreateTable" not in text
+    output = run("migrate", app.label)
+    assert f"Index ItemsByColour of {table} is ACTIVE" in output
+    assert global_indexes(table)["ItemsByColour"]["IndexStatus"] == "ACTIVE"
+    Item.objects.create(owner="ada", made=1, colour="red")
+    Item.objects.create(owner="bob", made=2, colour="red")
+    Item.objects.create(owner="bob", made=3, colour="blue")
+    assert sorted(i.made for i in Item.objects.filter(colour="red")) == [1, 2]
+
+    run("migrate", app.label, "0001")
+    assert set(global_indexes(table)) == {"id-index"}
+    run("migrate", app.label)
+    assert global_indexes(table)["ItemsByColour"]["IndexStatus"] == "ACTIVE"
+    assert run("makemigrations", app.label, "--check", "--dry-run").startswith("No changes")
+
+
+@pytest.mark.needs_ttl
+def test_time_to_live_is_turned_on_and_back_off(app, tables):
+    app.models(item_model())
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    app.models(item_model(extra='ttl_field = "expires"'))
+    run("makemigrations", app.label)
+    assert "AlterTimeToLive(" in app.migration_text("0002")
+    run("migrate", app.label)
+    ttl = client.call("describe_time_to_live", TableName=f"{tables}MigItems")
+    assert ttl["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "expires",
+    }
+    run("migrate", app.label, "0001")
+    ttl = client.call("describe_time_to_live", TableName=f"{tables}MigItems")
+    assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+
+
+def test_a_key_change_is_refused_naming_copy_table(app):
+    app.models(item_model())
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    app.models(item_model(sort="name"))
+    with pytest.raises(CommandError) as refused:
+        run("makemigrations", app.label)
+    message = str(refused.value)
+    assert f"{app.label}.Item: its sort key changes from made (N) to name (S)" in message
+    assert "CopyTable" in message and "new table_name" in message
+    assert app.migrations == ["0001_initial"]
+    # migrate only notices the change, as any change not in a migration yet.
+    assert "have changes that are not yet reflected" in run("migrate", app.label)
+
+
+@pytest.mark.needs_gsi_updates
+def test_plan_and_sqlmigrate_print_the_requests_and_send_nothing(app, tables, faults):
+    app.models(item_model())
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    app.models(item_model(indexes=BY_COLOUR))
+    run("makemigrations", app.label)
+    faults.sent.clear()
+
+    sql = run("sqlmigrate", app.label, "0002")
+    plan = run("migrate", app.label, plan=True, skip_checks=False)
+    backwards = run("sqlmigrate", app.label, "0002", backwards=True)
+
+    assert faults.sent == []  # not one request reached the engine
+    request = json.loads(sql.split("-- DynamoDB UpdateTable\n")[1].split("\n-- ")[0])
+    assert request["TableName"] == f"{tables}MigItems"
+    (update,) = request["GlobalSecondaryIndexUpdates"]
+    assert update["Create"]["IndexName"] == "ItemsByColour"
+    assert {"AttributeName": "colour", "AttributeType": "S"} in request["AttributeDefinitions"]
+    assert "-- DynamoDB UpdateTable" in plan and '"IndexName": "ItemsByColour"' in plan
+    assert '"Delete": {' in backwards
+
+
+def test_the_drift_check_fires_and_clears(app, tables):
+    app.models(item_model())
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    Item = app.models(item_model(extra="billing = Provisioned(read=2, write=3)")).get_model("Item")
+
+    def drift():
+        found = checks.run_checks(tags=[checks.Tags.database], databases=["default"])
+        return [message for message in found if message.obj is Item]
+
+    (warning,) = drift()
+    assert warning.id == "dynamodb.W008"
+    assert f"makemigrations {app.label}" in warning.hint
+    with pytest.raises(CommandError):
+        run("createdynamotables", f"{app.label}.Item", "--check")
+    run("makemigrations", app.label)
+    (warning,) = drift()
+    assert f"migrate {app.label}" in warning.hint and "makemigrations" not in warning.hint
+    run("migrate", app.label)
+    assert drift() == []
+    assert "match" in run("createdynamotables", f"{app.label}.Item", "--check")
+    assert checks.run_checks(tags=[checks.Tags.database]) == []  # no database: not run
+
+
+def test_an_engine_ignoring_a_new_index_is_an_error_not_a_wait(app, tables, faults):
+    # Provisioned: dynalite refuses a new index without capacity, where AWS refuses one with.
+    provisioned = "billing = Provisioned(read=1, write=1)"
+    app.models(item_model(extra=provisioned))
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    app.models(item_model(indexes=BY_COLOUR, extra=provisioned))
+    run("makemigrations", app.label)
+    if "gsi_updates" in selected_engine_class().capabilities:
+        # Answer as dynalite does: the table as it was, without the new index.
+        table = {"TableName": f"{tables}MigItems", "TableStatus": "ACTIVE"}
+        faults.answer("UpdateTable", json_response(200, {"TableDescription": table}))
+    with pytest.raises(CommandError) as failed:
+        run("migrate", app.label)
+    assert "did not create index 'ItemsByColour'" in str(failed.value)
+    assert "#138" in str(failed.value)
+
+
+COPY_FROM_DYNAMO = """
+    def __from_dynamo__(self, data, projected=None):
+        super().__from_dynamo__(data, projected)
+        if not self.code:
+            self.code = f"{self.made:06d}"
+        return self
+"""
+
+
+def test_copy_table_interrupted_then_resumed_copies_every_item_once(app, tables, faults):
+    Old = app.models(item_model()).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    inserted = [Old(owner=f"o{n % 7}", made=n, name=f"item {n}") for n in range(5000)]
+    Connector(Old).bulk_insert(inserted)
+    old = {(i.owner, i.made): i for i in inserted}
+
+    New = app.models(
+        item_model(
+            table="MigItemsByCode",
+            sort="code",
+            extra=COPY_FROM_DYNAMO,
+            fields="code = models.CharField(max_length=10)",
+        )
+    ).get_model("Item")
+    run("makemigrations", app.label)
+    text = app.migration_text("0002")
+    assert "CopyTable(" in text and "from_table=" in text
+    # Two segments of 500-item pages (20 requests of 25 items each): fewer, larger pages.
+    app.write_migration(
+        app.migrations[1], text.replace("CopyTable(", "CopyTable(segments=2, page_size=500,")
+    )
+
+    writes = itertools.count()
+
+    def interrupt(request):
+        if next(writes) >= 100:  # half the copy: 200 requests of 25 items
+            return error_response("InternalServerError", status=500)
+        return None
+
+    faults.rewrite("BatchWriteItem", interrupt)
+    with pytest.raises(CommandError) as failed:
+        run("migrate", app.label)
+    assert "running migrate again carries on" in str(failed.value).lower()
+    checkpoints = client.call("scan", TableName=segments.table_name())["Items"]
+    done = sum(int(c["handled"]["N"]) for c in checkpoints)
+    assert 0 < done < 5000
+    faults.rewrite("BatchWriteItem", lambda request: None)
+    faults.sent.clear()
+    output = run("migrate", app.label)
+
+    assert f"Copying into {tables}MigItemsByCode" in output
+    # Exactly the items the checkpoints had not seen were copied again.
+    requests = faults.requests("BatchWriteItem")
+    assert sum(len(r["RequestItems"][f"{tables}MigItemsByCode"]) for r in requests) == 5000 - done
+    copied = list(New.objects.scan().iterator(chunk_size=500))
+    assert len(copied) == 5000
+    for item in copied:
+        before = old[item.owner, item.made]
+        assert (item.pk, item.name, item.code) == (before.pk, before.name, f"{item.made:06d}")
+    assert tableadmin.count_items(f"{tables}MigItems") == 5000  # the old table is left as it was
