@@ -19,6 +19,7 @@ from dynamodb.storage import segments, tableadmin
 from dynamodb.wire import client
 from tests.engine import selected_engine_class
 from tests.faults import error_response, json_response
+from tests.system import migration_functions
 from tests.system.tempapps import TempApp
 
 _apps = itertools.count()
@@ -276,3 +277,63 @@ def test_copy_table_interrupted_then_resumed_copies_every_item_once(app, tables,
         before = old[item.owner, item.made]
         assert (item.pk, item.name, item.code) == (before.pk, before.name, f"{item.made:06d}")
     assert tableadmin.count_items(f"{tables}MigItems") == 5000  # the old table is left as it was
+
+
+BACKFILL = """\
+import dynamodb.migrations.operations
+from django.db import migrations
+
+from tests.system import migration_functions
+
+
+class Migration(migrations.Migration):
+    dependencies = [("{label}", "{previous}")]
+    operations = [
+        dynamodb.migrations.operations.RunDynamoPython(
+            migration_functions.fill_slug, migration_functions.clear_slug, model="Item"
+        )
+    ]
+"""
+
+
+def test_a_backfill_writes_what_it_changed_and_never_overwrites_a_concurrent_write(app):
+    versioned = 'version_field = "version"'
+    Old = app.models(
+        item_model(extra=versioned, fields="version = models.IntegerField(null=True)")
+    ).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    Connector(Old).bulk_insert([Old(owner="ada", made=n, name=f"Item {n}") for n in range(30)])
+    Item = app.models(
+        item_model(
+            extra=versioned,
+            fields="version = models.IntegerField(null=True)\n"
+            "    slug = models.CharField(max_length=60, null=True)",
+        )
+    ).get_model("Item")
+    assert "No changes detected" in run("makemigrations", app.label)  # not a table change
+    app.write_migration("0002_backfill", BACKFILL.format(label=app.label, previous="0001_initial"))
+
+    dry = run("migrate", app.label, dry_run=True)
+    assert "Run fill_slug over every item of Item" in dry
+    assert "would change 30 of 30 items" in dry
+    assert all(item.slug is None for item in Item.objects.filter(owner="ada"))
+
+    def rename(item):  # the application renames item 1 between the read and the write
+        Item.objects.filter(owner="ada", made=1).update(name="Renamed")
+
+    def set_slug(item):  # ... and gives item 2 a slug of its own
+        Item.objects.filter(owner="ada", made=2).update(slug="mine")
+
+    migration_functions.meanwhile.update({1: rename, 2: set_slug})
+    output = run("migrate", app.label)
+    assert "Running fill_slug over" in output
+    items = {item.made: item for item in Item.objects.filter(owner="ada")}
+    assert len(items) == 30
+    assert (items[1].name, items[1].slug) == ("Renamed", "renamed")  # read again, done again
+    assert items[2].slug == "mine"  # not overwritten
+    assert all(items[n].slug == f"item-{n}" for n in range(3, 30))
+    assert all(items[n].version == 2 for n in range(3, 30))  # the backfill moved the version on
+
+    run("migrate", app.label, "0001")
+    assert all(item.slug is None for item in Item.objects.filter(owner="ada"))
