@@ -148,13 +148,11 @@ class FixHints:
             migrated = None
         if migrated != schema_for(model).spec():
             return f"Run `manage.py makemigrations {app}`, then `manage.py migrate {app}`."
-        pending = [
-            key
-            for key in loader.graph.nodes
-            if key[0] == app and key not in loader.applied_migrations
+        unapplied = [
+            key for key in loader.graph.leaf_nodes(app) if key not in loader.applied_migrations
         ]
-        if pending:
-            return f"Run `manage.py migrate {app}`: {pending[-1][1]} is not applied yet."
+        if unapplied:
+            return f"Run `manage.py migrate {app}`: {unapplied[0][1]} is not applied yet."
         if check_id in drift.NEW_TABLE_ONLY:
             return new_table
         return (

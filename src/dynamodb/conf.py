@@ -36,7 +36,8 @@ DEFAULTS = {
     "DYNAMODB_MIGRATE_TIMEOUT": 3600,
     # Let `migrate` create and change tables: the table operations of migrations, and
     # the missing tables of apps without migrations. Turn off where tables are managed
-    # elsewhere (infrastructure as code): migrate then only records the migrations.
+    # elsewhere (infrastructure as code): migrate then changes no table (data migrations
+    # still run, and CopyTable copies into a table made elsewhere).
     "DYNAMODB_CREATE_TABLES_ON_MIGRATE": True,
     # Table holding the id counters shared by every model (prefixed like the others).
     "DYNAMODB_ID_COUNTER_TABLE": "DynamoIdCounters",

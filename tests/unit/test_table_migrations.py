@@ -25,7 +25,7 @@ from dynamodb.management.autodetector import DynamoAutodetector, refusing
 from dynamodb.management.templates import cloudformation, terraform
 from dynamodb.migrations import operations as ops
 from dynamodb.migrations.operations.base import SPEC_OPTION, table_spec
-from dynamodb.storage import tablediff
+from dynamodb.storage import rewrites, tablediff
 from dynamodb.storage.schema import schema_for
 from dynamodb.storage.tablespecs import (
     IndexSpec,
@@ -34,7 +34,7 @@ from dynamodb.storage.tablespecs import (
     billing_request,
     create_table_params,
 )
-from tests.testapp.models import Device, EveryField
+from tests.testapp.models import Device, EveryField, Note
 
 ITEMS = TableSpec("Items", [("owner", "S"), ("made", "N")])
 BY_COLOUR = IndexSpec("ByColour", [("colour", "S")])
@@ -426,3 +426,34 @@ def test_sqlmigrate_and_plan_print_requests_without_an_engine(settings):
     plan = out.getvalue()
     assert "Undo Create DynamoDB table BookingUserByDateAt of Booking" in plan
     assert "deleted only when empty" in plan and "-- DynamoDB DeleteTable" in plan
+
+
+def resolved(expression, params):
+    """An expression with its name and value placeholders replaced, for reading."""
+    for placeholder, name in params.get("ExpressionAttributeNames", {}).items():
+        expression = re.sub(f"{placeholder}\\b", name, expression)
+    for placeholder, value in params.get("ExpressionAttributeValues", {}).items():
+        expression = re.sub(f"{placeholder}\\b", repr(next(iter(value.values()))), expression)
+    return expression
+
+
+def test_a_backfill_writes_only_what_it_changed_on_condition_of_what_it_read():
+    raw = {"board": {"S": "b"}, "title": {"S": "t"}, "id": {"N": "7"}, "body": {"S": "old"}}
+    after = {"board": "b", "title": "t", "id": 7, "body": "new", "stars": 3}
+    request = rewrites._update(schema_for(Note), raw, after, ["body", "stars"])
+    params = request.params
+    assert params["Key"] == {"board": {"S": "b"}, "title": {"S": "t"}}
+    assert resolved(params["UpdateExpression"], params) == "SET body = 'new', stars = '3'"
+    # Unversioned: each changed attribute must still hold what the function read.
+    assert resolved(params["ConditionExpression"], params) == (
+        "((attribute_exists(board) AND body = 'old') AND attribute_not_exists(stars))"
+    )
+
+    raw = {"user": {"N": "1"}, "date_at": {"N": "5"}, "version": {"N": "4"}}
+    after = {"user": 1, "date_at": 5, "version": 4, "name": "x"}
+    params = rewrites._update(schema_for(Booking), raw, after, ["name"]).params
+    # Versioned: the version read, moved on by the write.
+    assert resolved(params["UpdateExpression"], params) == "SET name = 'x', version = '5'"
+    assert resolved(params["ConditionExpression"], params) == (
+        "(attribute_exists(user) AND version = '4')"
+    )

@@ -70,6 +70,7 @@ def copy_table(schema, source_name, *, segments, page_size, report):
         page_size=page_size,
         report=report,
         verb=f"Copying into {schema.table_name} from",
+        outcome="copied",
     )
     held = tableadmin.count_items(schema.table_name)
     if held < read:

@@ -28,6 +28,16 @@ class Report:
         """A progress is over: the next line starts afresh."""
 
 
+class Silent(Report):
+    """Says nothing (what a dry run counts is printed by its command)."""
+
+    def say(self, text):
+        pass
+
+    def progress(self, text):
+        pass
+
+
 _LOG = Report()
 _current = contextvars.ContextVar("dynamodb_report", default=None)
 

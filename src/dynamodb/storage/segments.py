@@ -156,8 +156,9 @@ class MemoryCheckpoints(Checkpoints):
 class _Progress:
     """The segments' totals, reported as they grow (one thread at a time)."""
 
-    def __init__(self, report, verb, table, segments, loaded):
-        self.report, self.verb, self.table, self.segments = report, verb, table, segments
+    def __init__(self, report, verb, outcome, table, segments, loaded):
+        self.report, self.verb, self.outcome = report, verb, outcome
+        self.table, self.segments = table, segments
         self.handled = sum(c.handled for c in loaded.values())
         self.changed = sum(c.changed for c in loaded.values())
         self.finished = sum(c.done for c in loaded.values())
@@ -172,19 +173,22 @@ class _Progress:
 
     def line(self):
         return (
-            f"{self.verb} {self.table}: {self.handled} items read, {self.changed} written, "
+            f"{self.verb} {self.table}: {self.handled} items read, {self.changed} {self.outcome}, "
             f"{self.finished} of {self.segments} segments done"
         )
 
 
-def scan_segments(name, checkpoints, handle, *, segments, page_size, report, verb):
+def scan_segments(
+    name, checkpoints, handle, *, segments, page_size, report, verb, outcome="changed"
+):
     """Read table ``name`` in ``segments`` parallel segments from their checkpoints.
 
     ``handle(raw_items)`` returns how many items it changed. Returns the job's
-    totals, (items read, items changed), earlier runs included.
+    totals, (items read, items changed), earlier runs included. ``verb`` and
+    ``outcome`` word the progress: "Copying ... 12 items read, 12 copied".
     """
     loaded = checkpoints.load()
-    progress = _Progress(report, verb, name, segments, loaded)
+    progress = _Progress(report, verb, outcome, name, segments, loaded)
     stop = threading.Event()
 
     def run(segment):

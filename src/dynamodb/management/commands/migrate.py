@@ -21,7 +21,7 @@ from dynamodb.management.plan import PlanStates
 from dynamodb.management.progress import CommandReport
 from dynamodb.migrations.operations import RunDynamoPython, TableOperation
 from dynamodb.migrations.operations.base import format_request
-from dynamodb.storage.reports import Report, reporting_to
+from dynamodb.storage.reports import Silent, reporting_to
 
 
 class Command(migrate.Command):
@@ -86,7 +86,7 @@ class Command(migrate.Command):
     def count(self, operation, app_label, state, backwards):
         """What a data migration would change, as a comment line."""
         try:
-            read, changed = operation.dry_run(app_label, state, Report(), backwards)
+            read, changed = operation.dry_run(app_label, state, Silent(), backwards)
         except DynamoError as error:
             return f"-- nothing counted: {error}"
         return f"-- would change {changed} of {read} items"

@@ -69,6 +69,8 @@ class RunDynamoPython(TableOperation):
         pass
 
     def _run(self, app_label, state, function, undone, report, dry_run=False):
+        if function is RunDynamoPython.noop:
+            return 0, 0
         app = self.model_app or app_label
         spec = required_spec(state, app, self.name)
         schema = live_schema(app, self.name, spec)
