@@ -20,7 +20,7 @@ from ...conf import conf
 from ...exceptions import InvalidMigration, TableMigrationError
 from ...storage import reports, tableadmin
 from ...storage.schema import is_dynamo_model, schema_for
-from ...storage.tablespecs import api_name
+from ...storage.tablespecs import api_name, describe_key
 
 # The option of a ModelState holding its model's TableSpec.
 SPEC_OPTION = "_dynamodb"
@@ -92,13 +92,17 @@ def live_schema(app_label, name, spec):
     return schema_for(model).on_table(spec.table_name)
 
 
-def check_keys(schema, spec):
-    """Refuse to handle the items of a table keyed otherwise than the model now is, unless empty."""
-    if schema.spec().key != spec.key and not tableadmin.is_empty(schema.table_name):
+def check_keys(schema, spec, items_in):
+    """Refuse items through a model keyed otherwise than the migration's table, unless none.
+
+    ``items_in`` is the table whose items would go through the model.
+    """
+    if schema.spec().key != spec.key and not tableadmin.is_empty(items_in):
         raise TableMigrationError(
-            f"{schema.label} keys its items on {schema.spec().key} now, but table "
-            f"{schema.table_name} of this migration is keyed on {spec.key}: its items cannot "
-            "go through the model's code. Migrate this table before changing the model's keys."
+            f"{schema.label} keys its items on {describe_key(schema.spec().key)} now, but table "
+            f"{schema.table_name} of this migration is keyed on {describe_key(spec.key)}: the "
+            f"items of {items_in} cannot go through the model's code. Apply this migration "
+            "with the code of its time, before the model's keys changed."
         )
 
 

@@ -18,7 +18,7 @@ counts what it would change.
 from django.db.migrations.operations.base import OperationCategory
 
 from ...exceptions import InvalidMigration
-from ...storage import rewrites
+from ...storage import rewrites, tableadmin
 from ...storage.paging import check_limit
 from ...storage.tablespecs import api_name
 from .base import TableOperation, check_keys, live_schema, prefixed, required_spec
@@ -73,10 +73,13 @@ class RunDynamoPython(TableOperation):
             return 0, 0
         app = self.model_app or app_label
         spec = required_spec(state, app, self.name)
-        schema = live_schema(app, self.name, spec)
-        check_keys(schema, spec)
+        name = prefixed(spec.table_name)
         if undone is not None and not dry_run:
-            rewrites.forget(schema.table_name, undone, self.segments)
+            rewrites.forget(name, undone, self.segments)
+        if tableadmin.is_empty(name):
+            return 0, 0  # nothing to rewrite (a new environment): the model's code is not needed
+        schema = live_schema(app, self.name, spec)
+        check_keys(schema, spec, name)
         return rewrites.rewrite_table(
             schema,
             function,

@@ -191,10 +191,12 @@ class CopyTable(CreateTable):
     def forwards(self, app_label, before, after, report):
         if conf.CREATE_TABLES_ON_MIGRATE:
             tableadmin.create(self.spec, prefixed(self.spec.table_name), report)
-        schema = live_schema(app_label, self.name, self.spec)
         source = prefixed(self.from_table)
-        if not tableadmin.is_empty(source):
-            check_keys(schema, self.spec)
+        if tableadmin.is_empty(source):
+            report.say(f"{source} is empty: nothing to copy")
+            return  # a new environment: the model's code is not needed
+        schema = live_schema(app_label, self.name, self.spec)
+        check_keys(schema, self.spec, source)
         copies.copy_table(
             schema, source, segments=self.segments, page_size=self.page_size, report=report
         )
