@@ -33,6 +33,7 @@ from dynamodb.storage.tablespecs import (
     add_index_request,
     billing_request,
     create_table_params,
+    live_spec,
 )
 from tests.testapp.models import Device, EveryField, Note
 
@@ -137,6 +138,56 @@ def test_compare_says_what_changes_in_the_order_it_can_be_applied():
 def test_compare_refuses_what_dynamodb_cannot_change_in_place(key, indexes, expected):
     changes, refusals = tablediff.compare(ITEMS, ITEMS.replace(key=key, indexes=indexes))
     assert changes == [] and refusals == [expected]
+
+
+def test_a_live_table_is_read_as_a_spec():
+    key = [
+        {"AttributeName": "owner", "KeyType": "HASH"},
+        {"AttributeName": "made", "KeyType": "RANGE"},
+    ]
+    table = {
+        "KeySchema": key[::-1],  # in any order
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in [("owner", "S"), ("made", "N"), ("colour", "S"), ("name", "S")]
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": "ByName",
+                "KeySchema": [key[0], {"AttributeName": "name", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["b", "a"]},
+            }
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "ByColour",
+                "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+                "IndexStatus": "CREATING",
+            },
+            {
+                "IndexName": "Going",
+                "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "IndexStatus": "DELETING",
+            },
+        ],
+        "ProvisionedThroughput": {"ReadCapacityUnits": 4, "WriteCapacityUnits": 2},
+    }
+    ttl = {"TimeToLiveStatus": "ENABLING", "AttributeName": "expires"}
+    assert live_spec(table, ttl, "Items") == ITEMS.replace(
+        indexes=(
+            IndexSpec("ByColour", [("colour", "S")], "KEYS_ONLY"),
+            IndexSpec("ByName", [("owner", "S"), ("name", "S")], ("a", "b"), local=True),
+        ),
+        ttl="expires",
+        billing="PROVISIONED",
+        throughput=(4, 2),
+    )
+    on_demand = {**table, "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}
+    assert live_spec(on_demand, {"TimeToLiveStatus": "DISABLED"}, "Items").billing == (
+        "PAY_PER_REQUEST"
+    )
 
 
 def test_requests_are_built_as_dynamodb_takes_them():

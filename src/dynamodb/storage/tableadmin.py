@@ -36,6 +36,7 @@ from .tablespecs import (
     create_table_request,
     delete_table_request,
     describe_key,
+    live_index,
     live_spec,
     remove_index_request,
     ttl_request,
@@ -251,11 +252,8 @@ def add_index(spec, name, index, report=None):
     """
     report = report or current()
     table = wait_until_settled(name, report)
-    existing = _index(table, index.name)
-    if existing is not None:
-        found = live_spec({**table, "GlobalSecondaryIndexes": [existing]}, None, "x").index(
-            index.name
-        )
+    found = live_index(table, index.name)
+    if found is not None:
         if found == index:
             report.say(f"Index {index.name} of {name} exists: kept")
             return False
@@ -278,8 +276,8 @@ def add_index(spec, name, index, report=None):
     table = wait_until_settled(name, report)
     if _index(table, index.name) is None:
         raise TableMigrationError(
-            f"Index {index.name!r} of {name} disappeared while DynamoDB created it: see the "
-            "table's events (an index whose backfill fails is deleted), then run migrate again."
+            f"Index {index.name!r} of {name} was gone before it became ACTIVE (deleted "
+            "meanwhile?): run migrate again to create it."
         )
     report.say(f"Index {index.name} of {name} is ACTIVE")
     return True
@@ -307,11 +305,8 @@ def replace_index(spec, name, old, new, report=None):
     index is already ``new``.
     """
     table = wait_until_settled(name, report)
-    existing = _index(table, new.name)
-    if existing is not None:
-        found = live_spec({**table, "GlobalSecondaryIndexes": [existing]}, None, "x").index(
-            new.name
-        )
+    found = live_index(table, new.name)
+    if found is not None:
         if found == new:
             return False
         remove_index(name, new.name, report)

@@ -179,10 +179,7 @@ class TableSpec:
     @classmethod
     def described(cls, **fields):
         """A table as the engine describes it, taken as it is: never refused."""
-        spec = cls.__new__(cls)
-        for name, value in fields.items():
-            object.__setattr__(spec, name, value)
-        return spec
+        return _described(cls, **fields)
 
     @property
     def global_indexes(self):
@@ -229,31 +226,58 @@ class TableSpec:
 # From a live table
 
 
+def _described(cls, **fields):
+    """A spec as an engine describes it, taken as it is: never refused."""
+    spec = cls.__new__(cls)
+    for name, value in fields.items():
+        object.__setattr__(spec, name, value)
+    return spec
+
+
+def _live_key(schema, types):
+    ordered = sorted(schema, key=lambda part: part["KeyType"] != "HASH")
+    return tuple((part["AttributeName"], types.get(part["AttributeName"])) for part in ordered)
+
+
+def _live_index(described, types, local):
+    projection = described["Projection"].get("ProjectionType", "ALL")
+    if projection == "INCLUDE":
+        projection = tuple(sorted(described["Projection"].get("NonKeyAttributes", ())))
+    return _described(
+        IndexSpec,
+        name=described["IndexName"],
+        key=_live_key(described["KeySchema"], types),
+        projection=projection or "KEYS_ONLY",
+        local=local,
+    )
+
+
+def _types(table):
+    return {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", ())}
+
+
+def live_index(table, name):
+    """The global index ``name`` of a DescribeTable answer, as an IndexSpec; None if absent."""
+    for described in table.get("GlobalSecondaryIndexes", ()):
+        if described["IndexName"] == name:
+            return _live_index(described, _types(table), local=False)
+    return None
+
+
 def live_spec(table, ttl_description, table_name):
     """The TableSpec of a DescribeTable answer (and DescribeTimeToLive's), named ``table_name``.
 
     Indexes being deleted are left out; the billing is the table's (its global
     indexes' own capacities are not compared).
     """
-    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", ())}
-
-    def key(schema):
-        ordered = sorted(schema, key=lambda part: part["KeyType"] != "HASH")
-        return tuple((part["AttributeName"], types.get(part["AttributeName"])) for part in ordered)
-
-    def projection(described):
-        kind = described.get("ProjectionType", "ALL")
-        if kind == "INCLUDE":
-            return tuple(sorted(described.get("NonKeyAttributes", ()))) or "KEYS_ONLY"
-        return kind
-
+    types = _types(table)
     indexes = [
-        IndexSpec(i["IndexName"], key(i["KeySchema"]), projection(i["Projection"]), local=True)
-        for i in table.get("LocalSecondaryIndexes", ())
+        _live_index(described, types, local=True)
+        for described in table.get("LocalSecondaryIndexes", ())
     ] + [
-        IndexSpec(i["IndexName"], key(i["KeySchema"]), projection(i["Projection"]))
-        for i in table.get("GlobalSecondaryIndexes", ())
-        if i.get("IndexStatus") != "DELETING"
+        _live_index(described, types, local=False)
+        for described in table.get("GlobalSecondaryIndexes", ())
+        if described.get("IndexStatus") != "DELETING"
     ]
     billing = table.get("BillingModeSummary", {}).get("BillingMode", PROVISIONED)
     throughput = None
@@ -263,9 +287,10 @@ def live_spec(table, ttl_description, table_name):
     ttl = None
     if (ttl_description or {}).get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
         ttl = ttl_description.get("AttributeName")
-    return TableSpec.described(
+    return _described(
+        TableSpec,
         table_name=table_name,
-        key=key(table["KeySchema"]),
+        key=_live_key(table["KeySchema"], types),
         indexes=tuple(sorted(indexes, key=lambda i: i.name)),
         ttl=ttl,
         billing=billing,
