@@ -115,6 +115,45 @@ def test_a_global_index_is_added_queried_and_removed(app, tables):
     run("migrate", app.label)
     assert global_indexes(table)["ItemsByColour"]["IndexStatus"] == "ACTIVE"
     assert run("makemigrations", app.label, "--check", "--dry-run").startswith("No changes")
+    # Squashed, the migrations declare the same table.
+    run("squashmigrations", app.label, "0002", interactive=False)
+    assert "AddGlobalIndex(" in app.migration_text("0001_squashed")
+    assert run("makemigrations", app.label, "--check", "--dry-run").startswith("No changes")
+
+
+@pytest.mark.needs_gsi_updates
+def test_an_index_that_never_becomes_active_fails_migrate_after_the_timeout(
+    app, tables, faults, settings
+):
+    app.models(item_model())
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    app.models(item_model(indexes=BY_COLOUR))
+    run("makemigrations", app.label)
+
+    def backfilling(request):  # DynamoDB backfilling the new index, for ever
+        def after(answer):
+            answer["Table"]["ItemCount"] = 3
+            for index in answer["Table"].get("GlobalSecondaryIndexes", ()):
+                if index["IndexName"] == "ItemsByColour":
+                    index.update(IndexStatus="CREATING", Backfilling=True, ItemCount=1)
+
+        return after
+
+    faults.rewrite("DescribeTable", backfilling)
+    settings.DYNAMODB_MIGRATE_TIMEOUT = 0.5
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("migrate", app.label, stdout=out)
+    message = str(failed.value)
+    assert f"{tables}MigItems is still index ItemsByColour CREATING" in message
+    assert "after 0.5 s (DYNAMODB_MIGRATE_TIMEOUT)" in message
+    assert "run migrate again to wait on" in message
+    assert "backfilling: 1 of 3 items (33%)" in out.getvalue()
+
+    faults.rewrite("DescribeTable", lambda request: None)
+    output = run("migrate", app.label)  # waits on: the index exists already
+    assert f"Index ItemsByColour of {tables}MigItems exists: kept" in output
 
 
 @pytest.mark.needs_ttl
