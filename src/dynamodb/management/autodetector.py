@@ -79,22 +79,21 @@ class DynamoAutodetector(MigrationAutodetector):
         return changes
 
     def from_spec(self, app_label, model_name):
-        old_name = self.renamed_models.get((app_label, model_name), model_name)
-        model_state = self.from_state.models.get((app_label, old_name))
+        model_state = self.from_state.models.get((app_label, model_name))
         return None if model_state is None else model_state.options.get(SPEC_OPTION)
 
     def generate_table_operations(self):
-        """The operations making each model's table (in migrations) the one its class declares."""
-        renamed_from = {(app, old) for (app, _), old in self.renamed_models.items()}
+        """The operations making each model's table (in migrations) the one its class declares.
+
+        Django detects no renames of unmanaged models: a renamed DynamoDB model is
+        a deletion and a creation, and its table, kept by the new model's
+        ``table_name``, is not deleted.
+        """
         kept_tables = {spec.table_name for spec in self.to_specs.values()}
-        for (app_label, model_name), model_state in sorted(self.from_state.models.items()):
+        for key, model_state in sorted(self.from_state.models.items()):
             spec = model_state.options.get(SPEC_OPTION)
-            gone = (app_label, model_name) not in self.to_state.models
-            if spec is None or (app_label, model_name) in renamed_from:
-                continue
-            if (gone or (app_label, model_name) not in self.to_specs) and (
-                spec.table_name not in kept_tables
-            ):
+            if spec is not None and key not in self.to_specs and spec.table_name not in kept_tables:
+                app_label = key[0]
                 # Before its DeleteModel: the operation needs the model in the state.
                 self.add_operation(
                     app_label, operations.DeleteTable(model_state.name), beginning=True
