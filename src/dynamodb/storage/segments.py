@@ -23,27 +23,14 @@ from ..wire import client
 from ..wire.requests import Request
 from . import tables
 from .paging import Pager, raw_items
+from .tablespecs import TableSpec, create_table_params
 
-TABLE = "DynamoMigrationCheckpoints"
+# The checkpoints' table (prefixed like the others): one item per job and segment.
+TABLE = TableSpec("DynamoMigrationCheckpoints", [("job", "S"), ("segment", "N")])
 
 
 def table_name():
-    return f"{conf.TABLE_PREFIX}{TABLE}"
-
-
-def table_definition():
-    return {
-        "TableName": table_name(),
-        "KeySchema": [
-            {"AttributeName": "job", "KeyType": "HASH"},
-            {"AttributeName": "segment", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "job", "AttributeType": "S"},
-            {"AttributeName": "segment", "AttributeType": "N"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
+    return f"{conf.TABLE_PREFIX}{TABLE.table_name}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,9 @@ class Checkpoints:
         self.job = job
 
     def ensure_table(self):
-        tables.create_from_definition("the migration checkpoints", table_definition())
+        tables.create_from_definition(
+            "the migration checkpoints", create_table_params(TABLE, table_name())
+        )
 
     def load(self):
         """{segment: Checkpoint} of the job (empty for a job never started)."""

@@ -129,10 +129,7 @@ def auxiliary_specs():
     """The tables the models share: the id counters, the migrations' checkpoints (unprefixed)."""
     from .segments import TABLE as CHECKPOINTS  # segments creates its table through this module
 
-    return [
-        TableSpec(conf.ID_COUNTER_TABLE, [(ids.COUNTER_KEY, "S")]),
-        TableSpec(CHECKPOINTS, [("job", "S"), ("segment", "N")]),
-    ]
+    return [TableSpec(conf.ID_COUNTER_TABLE, [(ids.COUNTER_KEY, "S")]), CHECKPOINTS]
 
 
 def definitions(models):
