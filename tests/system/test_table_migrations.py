@@ -376,3 +376,55 @@ def test_a_backfill_writes_what_it_changed_and_never_overwrites_a_concurrent_wri
 
     run("migrate", app.label, "0001")
     assert all(item.slug is None for item in Item.objects.filter(owner="ada"))
+
+
+def test_a_table_changed_outside_migrations_is_synced_back(app, tables):
+    Item = app.models(item_model()).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    client.call(  # someone switches the table to provisioned capacity by hand
+        "update_table",
+        TableName=f"{tables}MigItems",
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Update": {
+                    "IndexName": "id-index",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+                }
+            }
+        ],
+    )
+    tableadmin.wait_until_settled(f"{tables}MigItems")
+    label = f"{app.label}.Item"
+    (warning,) = [
+        w
+        for w in checks.run_checks(tags=[checks.Tags.database], databases=["default"])
+        if w.obj is Item
+    ]
+    assert warning.id == "dynamodb.W008"
+    assert f"changed outside migrations: `manage.py createdynamotables --sync {label}`" in (
+        warning.hint
+    )
+    with pytest.raises(CommandError):
+        run("createdynamotables", label, "--check")
+    assert f"Billing of {tables}MigItems: PAY_PER_REQUEST" in run(
+        "createdynamotables", label, "--sync"
+    )
+    assert "match" in run("createdynamotables", label, "--check")
+
+
+def test_createdynamotables_prints_the_tables_as_infrastructure_code(tables):
+    template = json.loads(run("createdynamotables", "booking", "--format", "cloudformation"))
+    assert template["Parameters"]["TablePrefix"]["Default"] == tables
+    names = [r["Properties"]["TableName"]["Fn::Sub"] for r in template["Resources"].values()]
+    assert names == [
+        "${TablePrefix}BookingUserByDateAt",
+        "${TablePrefix}DynamoIdCounters",
+        "${TablePrefix}DynamoMigrationCheckpoints",
+    ]
+    terraform = json.loads(run("createdynamotables", "booking", "--format", "terraform"))
+    assert len(terraform["resource"]["aws_dynamodb_table"]) == 3
+    created = [n for n in client.call("list_tables")["TableNames"] if n.startswith(tables)]
+    assert created == []
