@@ -107,7 +107,7 @@ def test_a_global_index_is_added_queried_and_removed(app, tables):
     assert global_indexes(table)["ItemsByColour"]["IndexStatus"] == "ACTIVE"
     Item.objects.create(owner="ada", made=1, colour="red")
     Item.objects.create(owner="bob", made=2, colour="red")
-    Item.objects.create(owner="bob", made=3, colour="blue")
+    Item.objects.create(owner="bob", made=3, colour="blue", name="Sky")
     assert sorted(i.made for i in Item.objects.filter(colour="red")) == [1, 2]
 
     run("migrate", app.label, "0001")
@@ -115,6 +115,20 @@ def test_a_global_index_is_added_queried_and_removed(app, tables):
     run("migrate", app.label)
     assert global_indexes(table)["ItemsByColour"]["IndexStatus"] == "ACTIVE"
     assert run("makemigrations", app.label, "--check", "--dry-run").startswith("No changes")
+
+    # A projection changed: the index is replaced, in one operation that says so.
+    keys_only = 'GlobalIndex("ItemsByColour", partition_key="colour", projection="KEYS_ONLY")'
+    Item = app.models(item_model(indexes=keys_only)).get_model("Item")
+    assert "~ Replace global index 'ItemsByColour'" in run("makemigrations", app.label)
+    run("migrate", app.label)
+    projection = global_indexes(table)["ItemsByColour"]["Projection"]
+    assert projection == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["id"]}
+    (found,) = Item.objects.filter(colour="blue")
+    assert "name" in found.get_deferred_fields() and found.name == "Sky"  # loaded on access
+    run("migrate", app.label, "0002")
+    assert global_indexes(table)["ItemsByColour"]["Projection"] == {"ProjectionType": "ALL"}
+    app.models(item_model(indexes=BY_COLOUR))
+    (app.package / "migrations" / f"{app.migrations[-1]}.py").unlink()
     # Squashed, the migrations declare the same table.
     run("squashmigrations", app.label, "0002", interactive=False)
     assert "AddGlobalIndex(" in app.migration_text("0001_squashed")
@@ -173,6 +187,22 @@ def test_time_to_live_is_turned_on_and_back_off(app, tables):
     run("migrate", app.label, "0001")
     ttl = client.call("describe_time_to_live", TableName=f"{tables}MigItems")
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+
+
+def test_a_deleted_model_deletes_its_table_and_unapplying_creates_it_again(app, tables):
+    Item = app.models(item_model()).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    Item.objects.create(owner="ada", made=1)
+    app.models("")
+    output = run("makemigrations", app.label)
+    assert "- Delete the DynamoDB table of Item and its items" in output
+    assert output.index("Delete the DynamoDB table") < output.index("Delete model Item")
+    run("migrate", app.label)
+    assert f"{tables}MigItems" not in client.call("list_tables")["TableNames"]
+    run("migrate", app.label, "0001")
+    assert describe(f"{tables}MigItems")["TableStatus"] == "ACTIVE"  # again, empty
+    assert tableadmin.is_empty(f"{tables}MigItems")
 
 
 def test_a_key_change_is_refused_naming_copy_table(app):
