@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ..conf import conf
 from ..wire import client
 from ..wire.requests import Request
-from . import tables
+from . import tableadmin, tables
 from .paging import Pager, raw_items
 from .tablespecs import TableSpec, create_table_params
 
@@ -74,9 +74,15 @@ class Checkpoints:
         self.job = job
 
     def ensure_table(self):
-        tables.create_from_definition(
-            "the migration checkpoints", create_table_params(TABLE, table_name())
-        )
+        """Create the checkpoints' table when missing.
+
+        Looked up first: where infrastructure code makes the tables, migrate may
+        have no right to create one.
+        """
+        if tableadmin.describe(table_name()) is None:
+            tables.create_from_definition(
+                "the migration checkpoints", create_table_params(TABLE, table_name())
+            )
 
     def load(self):
         """{segment: Checkpoint} of the job (empty for a job never started)."""
