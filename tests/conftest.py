@@ -2,8 +2,8 @@
 
 The engine is moto's server, or dynalite with ``DYNAMODB_TEST_ENGINE=dynalite``
 (``./manage.sh test --engine dynalite``), started on first use. A test that
-needs what an engine may lack is marked ``needs_ttl``, ``needs_transactions``
-or ``needs_partiql`` and is skipped on an engine without it.
+needs what an engine may lack is marked ``needs_ttl``, ``needs_transactions``,
+``needs_partiql`` or ``needs_gsi_updates`` and is skipped on an engine without it.
 
 DynamoDB data does not roll back with Django's transaction, so a test that
 uses ``dynamodb_tables`` gets its own table prefix: its tables are created

@@ -6,7 +6,7 @@ Two engines, chosen by ``DYNAMODB_TEST_ENGINE`` (``./manage.sh test --engine NAM
   some requests AWS rejects (26-item batches, 39-digit numbers).
 - ``dynalite``: the npm package, installed under ``.engines/dynalite`` by
   ``./manage.sh test --engine dynalite``. It validates requests as AWS does,
-  but has no transactions, TTL or PartiQL.
+  but has no transactions, TTL or PartiQL, and ignores global index changes.
 
 Both listen on one loopback port for their whole life: ``stop()`` then
 ``start()`` simulates an outage and a recovery at the same address.
@@ -34,6 +34,7 @@ CAPABILITIES = {
     "transactions": "TransactWriteItems/TransactGetItems",
     "ttl": "UpdateTimeToLive/DescribeTimeToLive",
     "partiql": "ExecuteStatement/BatchExecuteStatement",
+    "gsi_updates": "UpdateTable's GlobalSecondaryIndexUpdates",
 }
 
 

@@ -31,8 +31,13 @@ DEFAULTS = {
     # Seconds between DescribeTable polls while waiting for a table to be ACTIVE.
     "DYNAMODB_WAITER_DELAY": 0.2,
     "DYNAMODB_WAITER_MAX_ATTEMPTS": 150,
-    # Create the missing tables of migrated apps after `migrate`; turn off where
-    # tables are managed elsewhere (infrastructure as code).
+    # Seconds a migration operation waits for a table or index to become ACTIVE (an index's
+    # backfill on AWS can take hours): then it fails, and running migrate again waits on.
+    "DYNAMODB_MIGRATE_TIMEOUT": 3600,
+    # Let `migrate` create and change tables: the table operations of migrations, and
+    # the missing tables of apps without migrations. Turn off where tables are managed
+    # elsewhere (infrastructure as code): migrate then changes no table (data migrations
+    # still run, and CopyTable copies into a table made elsewhere).
     "DYNAMODB_CREATE_TABLES_ON_MIGRATE": True,
     # Table holding the id counters shared by every model (prefixed like the others).
     "DYNAMODB_ID_COUNTER_TABLE": "DynamoIdCounters",
@@ -63,6 +68,7 @@ CASTS = {
     "CONNECT_TIMEOUT": float,
     "READ_TIMEOUT": float,
     "WAITER_DELAY": float,
+    "MIGRATE_TIMEOUT": float,
     "BATCH_BACKOFF_BASE": float,
     "BATCH_BACKOFF_MAX": float,
     "MAX_ATTEMPTS": int,

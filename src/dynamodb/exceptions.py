@@ -131,6 +131,14 @@ class TableSchemaMismatch(DynamoError):
     """An existing table's keys differ from the model's declaration."""
 
 
+class InvalidMigration(DynamoError, ValueError):
+    """A migration's DynamoDB operation is malformed or does not fit the state it applies to."""
+
+
+class TableMigrationError(DynamoError):
+    """A table could not be created, changed, copied or rewritten; the message says what to do."""
+
+
 class Throttled(DynamoError):
     """The engine refused the request for capacity; retrying later may succeed."""
 

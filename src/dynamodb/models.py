@@ -23,11 +23,20 @@ from .checks import model_errors
 from .query.manager import DynamoInternalManager, DynamoManager
 from .query.queryset import DynamoQuerySet
 from .storage import writes
+from .storage.billing import OnDemand, Provisioned
 from .storage.connector import Connector
 from .storage.schema import GlobalIndex, LocalIndex, schema_for
 from .storage.steps import arun, run
 
-__all__ = ["DynamoCompatibleModel", "DynamoManager", "DynamoQuerySet", "GlobalIndex", "LocalIndex"]
+__all__ = [
+    "DynamoCompatibleModel",
+    "DynamoManager",
+    "DynamoQuerySet",
+    "GlobalIndex",
+    "LocalIndex",
+    "OnDemand",
+    "Provisioned",
+]
 
 
 class DynamoCompatibleModel(models.Model):
@@ -40,6 +49,7 @@ class DynamoCompatibleModel(models.Model):
     - ``sort_key``: optional field name of the sort (range) key.
     - ``secondary_indexes``: ``GlobalIndex(...)`` / ``LocalIndex(...)`` declarations.
     - ``ttl_field``: optional DateTimeField whose time DynamoDB expires the item at.
+    - ``billing``: ``OnDemand()`` (the default) or ``Provisioned(read=..., write=...)``.
     - ``version_field``: optional IntegerField for optimistic locking; every
       update and delete is conditioned on it and increments it.
 
@@ -54,6 +64,7 @@ class DynamoCompatibleModel(models.Model):
     secondary_indexes = ()
     ttl_field = None
     version_field = None
+    billing = OnDemand()
 
     objects = DynamoManager()
     _dynamo_internal = DynamoInternalManager()

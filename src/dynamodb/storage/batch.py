@@ -196,6 +196,15 @@ def get_raw(schema, keys, consistent=True, projected=None):
     return [found.get(_identity(schema, key)) for key in keys]
 
 
+def put_raw(schema, raw_items):
+    """Steps: put raw items, 25 per request, overwriting; BatchWriteFailed names those left."""
+    unwritten, error = yield from _write(
+        schema.table_name, [{"PutRequest": {"Item": item}} for item in raw_items]
+    )
+    if unwritten:
+        raise _write_failed(schema, unwritten, error, "written") from error
+
+
 def delete(schema, raw_keys):
     """Steps: delete items by raw key (as the client returns them), 25 per request."""
     try:

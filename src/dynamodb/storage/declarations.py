@@ -10,6 +10,7 @@ import re
 from django.db import models
 
 from .. import constants
+from .billing import OnDemand, Provisioned
 from .fields import FieldConverter, dynamo_type
 from .indexes import GlobalIndex, LocalIndex
 
@@ -121,6 +122,25 @@ def _index_errors(model, index, seen_names):
             )
         )
     return errors
+
+
+def _billing_errors(model):
+    billing = getattr(model, "billing", None)
+    if billing is None or isinstance(billing, OnDemand):
+        return []
+    if isinstance(billing, Provisioned) and all(
+        isinstance(units, int) and not isinstance(units, bool) and units > 0
+        for units in (billing.read, billing.write)
+    ):
+        return []
+    return [
+        (
+            "dynamodb.E014",
+            f"{model._meta.label}.billing is {billing!r}.",
+            "Set billing to dynamodb.models.OnDemand() (the default) or "
+            "Provisioned(read=..., write=...) with positive capacity units.",
+        )
+    ]
 
 
 def declaration_errors(model):
@@ -248,6 +268,7 @@ def declaration_errors(model):
                     "Name an IntegerField (or BigIntegerField) that is not a key.",
                 )
             )
+    errors += _billing_errors(model)
     attributes = [FieldConverter(f).attribute for f in model._meta.concrete_fields]
     duplicates = {name for name in attributes if attributes.count(name) > 1}
     if duplicates:

@@ -6,6 +6,7 @@ judge of a model's declaration: ``schema_for`` refuses to build a schema from
 a model it rejects.
 """
 
+import copy
 import threading
 from dataclasses import dataclass
 
@@ -16,9 +17,11 @@ from .. import constants
 from ..conf import conf
 from ..exceptions import ValidationError
 from ..wire.marshalling import deserialize
+from .billing import OnDemand
 from .declarations import declaration_errors
 from .fields import FieldConverter
 from .indexes import GlobalIndex, LocalIndex
+from .tablespecs import IndexSpec, TableSpec, create_table_params
 
 __all__ = ["GlobalIndex", "IndexSchema", "LocalIndex", "ModelSchema", "is_dynamo_model"]
 
@@ -76,6 +79,8 @@ class ModelSchema:
         )
         self.version = self.by_name.get(getattr(model, "version_field", None))
         self.ttl = self.by_name.get(getattr(model, "ttl_field", None))
+        self.billing = getattr(model, "billing", None) or OnDemand()
+        self._spec = None
         self.indexes = {}
         self.local_indexes = []
         self.global_indexes = []
@@ -152,47 +157,45 @@ class ModelSchema:
             if converter is not None
         ]
 
+    def spec(self):
+        """The table as DynamoDB holds it (a ``TableSpec``): keys, indexes, TTL, billing."""
+        if self._spec is None:
+            table_keys = set(self.table.key_attributes())
+
+            def index_spec(index, local):
+                projection = "ALL"
+                if index.projected is not None:
+                    extra = index.projected - table_keys - set(index.key_attributes())
+                    projection = tuple(sorted(extra)) or "KEYS_ONLY"
+                return IndexSpec(index.name, self._typed_key(index), projection, local)
+
+            self._spec = TableSpec(
+                self.base_table_name,
+                self._typed_key(self.table),
+                tuple(index_spec(i, True) for i in self.local_indexes)
+                + tuple(index_spec(i, False) for i in self.global_indexes),
+                None if self.ttl is None else self.ttl.attribute,
+                self.billing.mode,
+                self.billing.throughput,
+            )
+        return self._spec
+
+    @staticmethod
+    def _typed_key(index):
+        return tuple((c.attribute, c.dynamo_type) for c in (index.partition, index.sort) if c)
+
     def table_definition(self):
-        """CreateTable parameters: keys, indexes, on-demand billing."""
-        attributes = {}
+        """CreateTable parameters: keys, indexes, billing."""
+        return create_table_params(self.spec(), self.table_name)
 
-        def key_schema(index):
-            schema = []
-            for converter, key_type in ((index.partition, "HASH"), (index.sort, "RANGE")):
-                if converter is not None:
-                    attributes[converter.attribute] = converter.dynamo_type
-                    schema.append({"AttributeName": converter.attribute, "KeyType": key_type})
-            return schema
-
-        table_keys = set(self.table.key_attributes())
-
-        def projection(index):
-            if index.projected is None:
-                return {"ProjectionType": "ALL"}
-            extra = index.projected - table_keys - set(index.key_attributes())
-            if not extra:
-                return {"ProjectionType": "KEYS_ONLY"}
-            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": sorted(extra)}
-
-        definition = {
-            "TableName": self.table_name,
-            "KeySchema": key_schema(self.table),
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if self.local_indexes:
-            definition["LocalSecondaryIndexes"] = [
-                {"IndexName": i.name, "KeySchema": key_schema(i), "Projection": projection(i)}
-                for i in self.local_indexes
-            ]
-        if self.global_indexes:
-            definition["GlobalSecondaryIndexes"] = [
-                {"IndexName": i.name, "KeySchema": key_schema(i), "Projection": projection(i)}
-                for i in self.global_indexes
-            ]
-        definition["AttributeDefinitions"] = [
-            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
-        ]
-        return definition
+    def on_table(self, base_table_name):
+        """This schema reading and writing another table of the same model (migrations)."""
+        if base_table_name == self.base_table_name:
+            return self
+        other = copy.copy(self)
+        other.base_table_name = base_table_name
+        other._spec = None
+        return other
 
 
 _schemas = {}

@@ -6,15 +6,18 @@ and its waiters, never the lean transport.
 
 import json
 import logging
+from importlib import import_module
 
 from django.apps import apps
 from django.core.management.base import CommandError
+from django.db.migrations.loader import MigrationLoader
 
 from ..conf import conf
 from ..exceptions import DynamoError, TableInUse, TableNotFound, TableSchemaMismatch
 from ..wire import client
 from . import ids
 from .schema import is_dynamo_model, schema_for
+from .tablespecs import TableSpec
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +56,8 @@ def create_table(schema, wait=True):
 
     An existing table is not an error, unless its keys differ from the model's.
     """
-    created = _create(schema.label, schema.table_definition(), wait)
-    _create(schema.label, ids.counter_table_definition(), wait)
+    created = create_from_definition(schema.label, schema.table_definition(), wait)
+    create_counter_table(wait)
     if schema.ttl is not None and created:
         try:
             client.call(
@@ -74,7 +77,17 @@ def create_table(schema, wait=True):
     return created
 
 
-def _create(label, definition, wait):
+def create_counter_table(wait=True):
+    """Create the id counter table every model shares, unless it exists."""
+    create_from_definition("the id counters", ids.counter_table_definition(), wait)
+
+
+def create_from_definition(label, definition, wait=True):
+    """Create a table from CreateTable parameters; True if created.
+
+    An existing table with the same keys is kept; one with other keys is a
+    TableSchemaMismatch naming ``label``, what declares it.
+    """
     try:
         client.call("create_table", **definition)
         created = True
@@ -112,6 +125,13 @@ def table_exists(schema):
     return True
 
 
+def auxiliary_specs():
+    """The tables the models share: the id counters, the migrations' checkpoints (unprefixed)."""
+    from .segments import TABLE as CHECKPOINTS  # segments creates its table through this module
+
+    return [TableSpec(conf.ID_COUNTER_TABLE, [(ids.COUNTER_KEY, "S")]), CHECKPOINTS]
+
+
 def definitions(models):
     """CreateTable parameters of each model's table and of the id counter table, as JSON."""
     tables = [schema_for(model).table_definition() for model in models]
@@ -120,11 +140,27 @@ def definitions(models):
     return json.dumps(tables, indent=2)
 
 
+def has_migrations(app_config):
+    """Whether an app has migrations (then they create its tables: CreateTable)."""
+    module_name, _ = MigrationLoader.migrations_module(app_config.label)
+    if module_name is None:
+        return False
+    try:
+        module = import_module(module_name)
+    except ModuleNotFoundError:
+        return False
+    return hasattr(module, "__path__")
+
+
 def create_after_migrate(sender, app_config=None, verbosity=1, stdout=None, **kwargs):
-    """post_migrate: create the missing tables of the migrated app."""
-    if not conf.CREATE_TABLES_ON_MIGRATE:
+    """post_migrate: create the missing tables of an app without migrations.
+
+    An app with migrations has its tables created by them (CreateTable).
+    """
+    app_config = app_config or sender
+    if not conf.CREATE_TABLES_ON_MIGRATE or has_migrations(app_config):
         return
-    for model in dynamo_models([app_config or sender]):
+    for model in dynamo_models([app_config]):
         schema = schema_for(model)
         try:
             created = create_table(schema)
