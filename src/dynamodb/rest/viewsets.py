@@ -26,8 +26,8 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from .. import constants, transaction
-from ..exceptions import ItemAlreadyExists, TransactionCanceled, VersionConflict
+from .. import constants
+from ..exceptions import ItemAlreadyExists, VersionConflict
 from ..exceptions import ValidationError as DynamoValidationError
 from ..storage import atomic
 from ..storage.connector import Connector
@@ -377,20 +377,10 @@ class DynamoUpdateModelMixin:
         insert on the new key being free; the id stays, and resolves to the
         new key at once in this process. The version moves on by one.
         """
-        connector = self.get_connector()
-        version = connector.schema.version
         old = copy.copy(instance)
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        if version is not None:
-            setattr(instance, version.attname, (getattr(old, version.attname) or 0) + 1)
-        instance._state.adding = True
-        try:
-            with transaction.atomic():
-                connector.delete(old)
-                connector.insert(instance)
-        except TransactionCanceled as canceled:
-            raise atomic.first_error(canceled) from canceled
+        atomic.move(self.get_connector().schema, old, instance)
 
 
 class DynamoDestroyModelMixin:
