@@ -118,15 +118,15 @@ class Summary:
             effect = EFFECTS.get(on_delete, "their {field} set to a new value (SET)")
             effect = effect.format(field=field.verbose_name)
             meta = model._meta
-            how_many = (
-                f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
-                if count is not None
-                else f"Every {meta.verbose_name} (not counted: only a Scan of the table can tell)"
-            )
-            lines.append(
-                f"{capfirst(how_many)} in DynamoDB whose {field.verbose_name} is this "
-                f"{obj._meta.verbose_name}: {effect}"
-            )
+            whose = f"in DynamoDB whose {field.verbose_name} is this {obj._meta.verbose_name}"
+            if count is None:
+                lines.append(
+                    f"Any {meta.verbose_name_plural} {whose}: {effect} (not counted: only a "
+                    "Scan of the table could tell how many)"
+                )
+            else:
+                name = meta.verbose_name if count == 1 else meta.verbose_name_plural
+                lines.append(f"{count} {name} {whose}: {effect}")
         return lines
 
 
