@@ -30,10 +30,9 @@ def filterable_fields(schema):
 
 
 def searchable_fields(schema):
-    """Names a search may look up by equality: the id and every partition key."""
-    names = {"pk", schema.pk.name}
-    names.update(index.partition.name for index in (schema.table, *schema.indexes.values()))
-    return names
+    """Names a search may look up by equality: the id and every partition key (or attname)."""
+    keys = {schema.pk, *(index.partition for index in (schema.table, *schema.indexes.values()))}
+    return {"pk"} | {name for name, converter in schema.by_name.items() if converter in keys}
 
 
 def sort_fields(schema):

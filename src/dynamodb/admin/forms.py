@@ -46,8 +46,8 @@ class DynamoFormMixin:
         # The item as the form loaded it: the instance's fields change when the form
         # validates (a copy has its own _state: Django's pickling copies it).
         self.stored = None if self.instance._state.adding else copy.copy(self.instance)
-        if self.version_attname is None or self.stored is None:
-            return
+        if self.version_attname is None or self.stored is None or not self.fields:
+            return  # nothing to write with a version: a new item, or a view-only form
         loaded = getattr(self.stored, self.version_attname)
         self.fields[VERSION_FIELD] = forms.IntegerField(
             widget=forms.HiddenInput, required=False, min_value=0, initial=loaded
