@@ -24,14 +24,30 @@ def split(moment):
     return moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S.%f")
 
 
-def form_data(user, date_at, date_for=BASE, version=None, **values):
+def form_data(user, date_at, date_for=BASE, version=None, loaded=None, **values):
+    """A POST of the booking form, as a browser sends it.
+
+    ``loaded``: the date_at the page showed (its hidden copy of the default), date_at
+    itself unless it was changed in the form.
+    """
     data = {"user": user.pk, "address": "1 Main St", "name": "Dinner", "_save": "Save"}
     data.update(values)
     data["date_at_0"], data["date_at_1"] = split(date_at)
+    data["initial-date_at_0"], data["initial-date_at_1"] = split(loaded or date_at)
     data["date_for_0"], data["date_for_1"] = split(date_for)
+    data["initial-date_for_0"], data["initial-date_for_1"] = split(date_for)
     if version is not None:
         data["_version"] = version
     return data
+
+
+def edit(booking, version, **changes):
+    """The change form of ``booking`` posted back with ``changes`` (as its page showed it)."""
+    values = {"address": booking.address, "name": booking.name, **changes}
+    date_at = values.pop("date_at", booking.date_at)
+    return form_data(
+        booking.user, date_at, booking.date_for, version, loaded=booking.date_at, **values
+    )
 
 
 def stored():
@@ -75,18 +91,18 @@ def test_a_key_taken_between_the_check_and_the_insert_is_a_form_error(
 
 def test_the_change_form_writes_with_the_version_it_loaded_and_logs_it(admin_client, admin_user):
     (booking,) = seed(admin_user, 1)
-    page = admin_client.get(change_url(booking.id))
-    assert 'name="_version" value="1"' in page.content.decode()
-    assert split(booking.date_at)[1] in page.content.decode()
-    response = admin_client.post(
-        change_url(booking.id), form_data(admin_user, booking.date_at, version=1, name="Lunch")
-    )
+    page = admin_client.get(change_url(booking.id)).content.decode()
+    assert 'name="_version" value="1"' in page
+    time = split(booking.date_at)[1]
+    assert f'name="date_at_1" value="{time}"' in page
+    assert f'name="initial-date_at_1" value="{time}"' in page
+    response = admin_client.post(change_url(booking.id), edit(booking, 1, name="Lunch"))
     assert response.status_code == 302, form_errors(response)
     (changed,) = stored()
     assert (changed.id, changed.name, changed.version) == (booking.id, "Lunch", 2)
     assert changed.date_at == booking.date_at  # microseconds kept: no move
     entry = LogEntry.objects.get()
-    assert entry.action_flag == CHANGE and "Name" in entry.get_change_message()
+    assert (entry.action_flag, entry.get_change_message()) == (CHANGE, "Changed Name.")
 
 
 def test_a_concurrent_change_is_a_form_error_showing_the_stored_values(admin_client, admin_user):
@@ -95,10 +111,11 @@ def test_a_concurrent_change_is_a_form_error_showing_the_stored_values(admin_cli
     meanwhile = Booking.objects.get(pk=booking.id)
     meanwhile.address = "2 Side St"
     meanwhile.save()  # version 2
-    mine = form_data(admin_user, booking.date_at, version=1, name="Lunch")
+    mine = edit(booking, 1, name="Lunch")
     response = admin_client.post(change_url(booking.id), mine)
     assert response.status_code == 200
     errors = form_errors(response)
+    assert set(errors) == {"__all__", "address", "name"}  # the fields that differ, no other
     assert "version 2" in errors["__all__"][0]
     assert errors["address"] == ["Stored now: 2 Side St"]
     assert errors["name"] == ["Stored now: booking 000"]
@@ -110,15 +127,13 @@ def test_a_concurrent_change_is_a_form_error_showing_the_stored_values(admin_cli
     again = admin_client.post(change_url(booking.id), {**mine, "_version": 2})
     assert again.status_code == 302, form_errors(again)
     (saved,) = stored()
-    assert (saved.name, saved.address, saved.version) == ("Lunch", "1 Main St", 3)
+    assert (saved.name, saved.address, saved.version) == ("Lunch", "0 Main St", 3)
 
 
 def test_a_booking_deleted_while_edited_is_not_recreated(admin_client, admin_user):
     (booking,) = seed(admin_user, 1)
     Booking.objects.get(pk=booking.id).delete()
-    response = admin_client.post(
-        change_url(booking.id), form_data(admin_user, booking.date_at, version=1)
-    )
+    response = admin_client.post(change_url(booking.id), edit(booking, 1))
     assert response.status_code == 302  # Django's "doesn't exist. Perhaps it was deleted?"
     assert stored() == []
 
@@ -133,7 +148,7 @@ def test_a_key_change_moves_the_item_in_one_transaction_or_is_read_only(admin_cl
         assert "date_at" in page.context["adminform"].readonly_fields
         return
     assert "date_at" in fields
-    response = admin_client.post(change_url(booking.id), form_data(admin_user, later, version=1))
+    response = admin_client.post(change_url(booking.id), edit(booking, 1, date_at=later))
     assert response.status_code == 302, form_errors(response)
     (moved,) = stored()
     assert (moved.id, moved.date_at, moved.version) == (booking.id, later, 2)
@@ -144,7 +159,7 @@ def test_a_key_change_moves_the_item_in_one_transaction_or_is_read_only(admin_cl
 def test_moving_onto_a_taken_key_is_a_form_error_and_moves_nothing(admin_client, admin_user):
     first, second = seed(admin_user, 2)
     response = admin_client.post(
-        change_url(second.id), form_data(admin_user, first.date_at, version=1, name="x")
+        change_url(second.id), edit(second, 1, date_at=first.date_at, name="x")
     )
     assert response.status_code == 200
     assert "has this key" in form_errors(response)["__all__"][0]

@@ -40,6 +40,10 @@ class DynamoFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, PreciseAdminSplitDateTime):
+                # The hidden copy of a default ("initial-date_at") that has_changed reads.
+                field.hidden_widget = PreciseSplitHiddenDateTime
         schema = schema_for(self._meta.model)
         self.key_names = [name for name, _value in schema.key_list(self.instance)]
         self.version_attname = schema.version.attname if schema.version else None
@@ -83,9 +87,8 @@ class DynamoFormMixin:
                 "yours say so below. Save again to replace the stored values with yours, or "
                 "reload the page to start from them.",
             )
-            for field_name in self.changed_data:
-                if field_name != VERSION_FIELD:
-                    self.add_error(field_name, f"Stored now: {self.stored_display(field_name)}")
+            for field_name in self.differing_from_stored():
+                self.add_error(field_name, f"Stored now: {self.stored_display(field_name)}")
         elif isinstance(error, ItemAlreadyExists):
             self.add_error(
                 None,
@@ -98,6 +101,15 @@ class DynamoFormMixin:
                 self.add_error(field_name if known else None, messages)
         else:
             self.add_error(None, str(error))
+
+    def differing_from_stored(self):
+        """The fields whose value in the form is not the stored item's (now the form's initial)."""
+        return [
+            name
+            for name, field in self.fields.items()
+            if name != VERSION_FIELD
+            and field.has_changed(self.get_initial_for_field(field, name), self[name].data)
+        ]
 
     def stored_display(self, field_name):
         """The stored value of a form field, as the admin displays values."""
@@ -137,3 +149,12 @@ class PreciseAdminSplitDateTime(widgets.AdminSplitDateTime):
         forms.MultiWidget.__init__(
             self, [widgets.BaseAdminDateWidget, PreciseBaseTimeWidget], attrs
         )
+
+
+class PreciseSplitHiddenDateTime(forms.SplitHiddenDateTimeWidget):
+    """The hidden date and time inputs of a datetime, the time to the microsecond."""
+
+    supports_microseconds = True
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, time_format="%H:%M:%S.%f")
