@@ -52,9 +52,9 @@ Connector(Booking).bulk_insert([
     Booking(user_id=1, date_at=start + datetime.timedelta(hours=n, microseconds=n),
             date_for=start + datetime.timedelta(days=n), address=f"{n} Harbour Road",
             name=f"Seeded dinner {n:02d}")
-    for n in range(%d)
+    for n in range(SEEDED)
 ])
-""" % SEEDED
+""".replace("SEEDED", str(SEEDED))
 
 
 def browser_paths():
