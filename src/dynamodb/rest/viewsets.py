@@ -39,6 +39,8 @@ from .pagination import DynamoCursorPagination
 AUTO = "auto"
 # Inserts tried with a fresh default when a key the server chose already exists.
 GENERATED_KEY_ATTEMPTS = 3
+# Django's CSRF token, in the form DRF's browsable API posts: not a field of the item.
+CSRF_FIELD = "csrfmiddlewaretoken"
 KEY_IMMUTABLE = (
     "Key fields cannot change on this engine (it has no transactions): delete the item "
     "and create a new one."
@@ -177,9 +179,12 @@ class DynamoGenericViewSet(GenericViewSet):
         return serializer
 
     def validate_body(self, serializer):
-        """Validate a request body: unknown fields are errors, not silently dropped."""
+        """Validate a request body: unknown fields are errors, not silently dropped.
+
+        A form posted by a browser (DRF's browsable API) carries Django's CSRF token too.
+        """
         if isinstance(self.request.data, Mapping):
-            unknown = sorted(set(self.request.data) - set(serializer.fields))
+            unknown = sorted(set(self.request.data) - set(serializer.fields) - {CSRF_FIELD})
             if unknown:
                 raise ValidationError({name: ["Unknown field."] for name in unknown})
         serializer.is_valid(raise_exception=True)
