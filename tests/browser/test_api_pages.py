@@ -33,6 +33,24 @@ def network_events(driver):
     return sent
 
 
+def test_the_network_check_sees_a_request_for_another_host(browser, site):
+    """The check below can fail: a page asking another host is seen, and blocked."""
+    requested_urls(browser)
+    browser.get(f"{site.url}/health/")
+    browser.execute_script(
+        "const image = document.createElement('img');"
+        "image.src = 'https://cdn.jsdelivr.net/npm/swagger-ui-dist/favicon-32x32.png';"
+        "document.body.appendChild(image);"
+    )
+    WebDriverWait(browser, PATIENCE).until(
+        lambda driver: browser.execute_script("return document.images[0].complete")
+    )
+    assert browser.execute_script("return document.images[0].naturalWidth") == 0  # not loaded
+    assert off_the_machine(requested_urls(browser)) == [
+        "https://cdn.jsdelivr.net/npm/swagger-ui-dist/favicon-32x32.png"
+    ]
+
+
 def test_the_swagger_ui_loads_from_the_service_alone_and_tries_the_list_with_a_token(
     open_browser, site
 ):
