@@ -411,7 +411,7 @@ cmd_test() {
     exec "$PY" -m pytest "${args[@]+"${args[@]}"}"
 }
 
-BENCHMARKS=(connector rest transport scale)
+BENCHMARKS=(connector rest transport scale admin)
 
 # Benchmarks print tables and ratios against raw boto3 measured in the same run;
 # they never gate CI. See bench/README.md.
@@ -428,8 +428,9 @@ cmd_bench() {
             || die "bench: unknown benchmark '$name' (use one of: ${BENCHMARKS[*]})."
     done
     ensure_venv "$ROOT/requirements-dev.txt"
-    # scale always runs on dynalite; the others when asked (--engine dynalite).
-    [[ " ${names[*]} " != *" scale "* && " $* " != *dynalite* ]] || ensure_dynalite
+    # scale and admin run on dynalite by default; the others when asked (--engine dynalite).
+    [[ " ${names[*]} " != *" scale "* && " ${names[*]} " != *" admin "* && " $* " != *dynalite* ]] \
+        || ensure_dynalite
     local script
     for name in "${names[@]}"; do
         case "$name" in
@@ -496,7 +497,7 @@ Usage: ./manage.sh <command> [args]
                                   --browser: only the browser tests (Debian's chromium and
                                   chromium-driver), skipped in every other run
   bench [NAME] [args]             benchmarks with ratios against raw boto3 (connector, rest,
-                                  transport, scale; all by default): see bench/README.md
+                                  transport, scale, admin; all by default): see bench/README.md
   fmt                             format the code (ruff --fix, black)
   lint                            check formatting and lint without changing anything
   lock [pip-compile args]         lock requirements*.in into requirements*.txt with hashes
