@@ -53,7 +53,6 @@ class DynamoChangeList(ChangeList):
         self.counting = COUNT_VAR in request.GET
         self.scanning = False
         self.order = None  # (field name, descending) of the listing, once chosen
-        self.description = ""
         super().__init__(request, *args, **kwargs)
 
     # Query string: the paging parameters never reach filters, nor links that change the listing.
@@ -71,6 +70,12 @@ class DynamoChangeList(ChangeList):
     # The QuerySet of the listing
 
     def get_queryset(self, request, exclude_parameters=None):
+        """The listing's QuerySet: filters, then search, partition and order (once a request).
+
+        Django asks again for an action's items; the ModelAdmin reads those by id.
+        """
+        if exclude_parameters is None and getattr(self, "queryset", None) is not None:
+            return self.queryset
         for name in (CURSOR_VAR, COUNT_VAR):  # not hidden inputs of the search form
             self.params.pop(name, None)
             self.filter_params.pop(name, None)
@@ -121,7 +126,6 @@ class DynamoChangeList(ChangeList):
                 f"{self.query!r} is not a value of "
                 f"{' or '.join(search.names(self.search_fields))}: nothing can match it.",
             )
-            self.description = f"No {self.opts.verbose_name_plural} match {self.query!r}"
             return queryset.none()
         chosen = None
         if self.cursor is not None and len(found) > 1:
@@ -142,23 +146,16 @@ class DynamoChangeList(ChangeList):
     def partitioned(self, request, queryset):
         """The QuerySet with a partition: its own, a Scan, the user's own, or none at all."""
         self.scanning = False
-        named = named_partition(queryset)
-        if named is not None:
-            self.description = self.description or named
+        if named_partition(queryset) is not None:
             return queryset
         model_admin = self.model_admin
         plural = self.opts.verbose_name_plural
         if model_admin.has_scan_permission(request):
             self.scanning = True
-            self.description = (
-                self.description or f"Every {self.opts.verbose_name}, in no order (a Scan)"
-            )
             return queryset.scan()
         own = model_admin.own_partition(request)
         if own is not None:
-            self.description = self.description or f"Your own {plural}"
             return queryset.filter(**own)
-        self.description = f"Choose a partition to list {plural}"
         messages.info(
             request,
             f"Search by key or choose a filter to list {plural}: reading every one "
@@ -281,7 +278,9 @@ class DynamoChangeList(ChangeList):
     @property
     def reading(self):
         """What this listing reads, for the page (``Bookings whose user is 3``)."""
-        return capfirst(self.description)
+        if self.scanning:
+            return f"Every {self.opts.verbose_name}, in no order (a Scan)"
+        return capfirst(named_partition(self.queryset))
 
 
 def named_partition(queryset):
