@@ -9,6 +9,7 @@ need SQL (bulk editing, date drill-down, facet counts).
 from django.contrib.admin import ShowFacets
 from django.contrib.admin.checks import ModelAdminChecks
 from django.core import checks
+from django.db import models
 
 from ..storage.declarations import declaration_errors
 from ..storage.schema import is_dynamo_model, schema_for
@@ -27,6 +28,18 @@ def filterable_fields(schema):
         for converter in (index.partition, index.sort)
         if converter is not None
     }
+
+
+def has_known_choices(field):
+    """Whether Django's default list filter of ``field`` lists choices known without a read.
+
+    Choices, booleans and dates are listed as such; a ForeignKey to an SQL
+    model lists its rows. Any other field's filter (AllValuesFieldListFilter,
+    or a ForeignKey to a DynamoDB model) would read every value of a table.
+    """
+    if field.choices or isinstance(field, models.BooleanField | models.DateField):
+        return True
+    return field.is_relation and not is_dynamo_model(field.related_model)
 
 
 def searchable_fields(schema):
@@ -75,18 +88,31 @@ class DynamoModelAdminChecks(ModelAdminChecks):
             if callable(item):
                 continue  # a SimpleListFilter: its own queryset() decides what it reads
             name = item[0] if isinstance(item, list | tuple) else item
-            if not isinstance(name, str) or name in served:
+            if not isinstance(name, str):
                 continue
-            errors.append(
-                checks.Error(
-                    f"list_filter[{position}] is {name!r}, which no index of {schema.label} "
-                    "serves: every changelist page would read the whole table to filter it.",
-                    hint=f"Filter on a key of the table or of an index: {sorted(served)}; or add "
-                    "an index on it (secondary_indexes), or use a SimpleListFilter.",
-                    obj=obj.__class__,
-                    id="dynamodb.admin.E002",
+            if name not in served:
+                errors.append(
+                    checks.Error(
+                        f"list_filter[{position}] is {name!r}, which no index of "
+                        f"{schema.label} serves: every changelist page would read the whole "
+                        "table to filter it.",
+                        hint=f"Filter on a key of the table or of an index: {sorted(served)}; "
+                        "or add an index on it (secondary_indexes), or use a SimpleListFilter.",
+                        obj=obj.__class__,
+                        id="dynamodb.admin.E002",
+                    )
                 )
-            )
+            elif isinstance(item, str) and not has_known_choices(schema.by_name[name].field):
+                errors.append(
+                    checks.Error(
+                        f"list_filter[{position}] is {name!r}, whose default filter lists the "
+                        "distinct values of the whole table (a Scan on every changelist page).",
+                        hint=f"Give {name} choices, or name its filter class: "
+                        f"({name!r}, SomeFieldListFilter), or use a SimpleListFilter.",
+                        obj=obj.__class__,
+                        id="dynamodb.admin.E008",
+                    )
+                )
         return errors
 
     def _check_dynamo_search_fields(self, obj, schema):
