@@ -236,3 +236,11 @@ def note_permissions():
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="testapp", codename__endswith="_note")
+
+
+def test_going_back_to_the_list_keeps_its_page_but_does_not_count_again(admin_client, admin_user):
+    (booking,) = seed(admin_user, 1)
+    filters = f"q=user%3D{admin_user.pk}&_cursor=abc&_count=1"
+    page = admin_client.get(f"{CHANGELIST}{booking.id}/change/", {"_changelist_filters": filters})
+    preserved = page.context["preserved_filters"]
+    assert "_cursor" in preserved and "_count" not in preserved
