@@ -244,3 +244,12 @@ def test_going_back_to_the_list_keeps_its_page_but_does_not_count_again(admin_cl
     page = admin_client.get(f"{CHANGELIST}{booking.id}/change/", {"_changelist_filters": filters})
     preserved = page.context["preserved_filters"]
     assert "_cursor" in preserved and "_count" not in preserved
+
+
+def test_a_raw_id_lookup_popup_lists_a_dynamodb_model(admin_client):
+    from tests.testapp.models import Shelf
+
+    shelf = Shelf.objects.create(name="fiction")
+    popup = admin_client.get("/admin/testapp/shelf/", {"_to_field": "id", "_popup": "1"})
+    assert [s.pk for s in popup.context["cl"].result_list] == [shelf.pk]
+    assert f'data-popup-opener="{shelf.pk}"' in popup.content.decode()
