@@ -380,13 +380,14 @@ ensure_dynalite() {
 }
 
 cmd_test() {
-    local engine="${DYNAMODB_TEST_ENGINE:-moto}" args=() fuzz=false
+    local engine="${DYNAMODB_TEST_ENGINE:-moto}" args=() fuzz=false browser=false
     while [[ $# -gt 0 ]]; do
         case "$1" in
             --engine) [[ $# -ge 2 ]] || die "test: --engine needs a name (${TEST_ENGINES[*]})."
                       engine="$2"; shift 2 ;;
             --engine=*) engine="${1#--engine=}"; shift ;;
             --fuzz) fuzz=true; shift ;;
+            --browser) browser=true; shift ;;
             --) args+=("$@"); break ;;
             *) args+=("$1"); shift ;;
         esac
@@ -402,10 +403,15 @@ cmd_test() {
         export FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-50}" FUZZ_COVERAGE=1
         args=(-m fuzz tests/fuzz "${args[@]+"${args[@]}"}")
     fi
+    if $browser; then
+        # The browser suite alone (skipped in every other run): Debian's chromium and chromedriver.
+        export DYNAMODB_TEST_BROWSER=1
+        args=(-m browser tests/browser "${args[@]+"${args[@]}"}")
+    fi
     exec "$PY" -m pytest "${args[@]+"${args[@]}"}"
 }
 
-BENCHMARKS=(connector async rest transport scale)
+BENCHMARKS=(connector async rest transport scale admin)
 
 # Benchmarks print tables and ratios against raw boto3 measured in the same run;
 # they never gate CI. See bench/README.md.
@@ -422,8 +428,9 @@ cmd_bench() {
             || die "bench: unknown benchmark '$name' (use one of: ${BENCHMARKS[*]})."
     done
     ensure_venv "$ROOT/requirements-dev.txt"
-    # scale always runs on dynalite; the others when asked (--engine dynalite).
-    [[ " ${names[*]} " != *" scale "* && " $* " != *dynalite* ]] || ensure_dynalite
+    # scale and admin run on dynalite by default; the others when asked (--engine dynalite).
+    [[ " ${names[*]} " != *" scale "* && " ${names[*]} " != *" admin "* && " $* " != *dynalite* ]] \
+        || ensure_dynalite
     local script
     for name in "${names[@]}"; do
         case "$name" in
@@ -483,13 +490,15 @@ Usage: ./manage.sh <command> [args]
   stop                            stop what run started
   status                          say what runs
   logs [--tail=N] [-f] [service]  show the logs of django and/or dynamodb
-  test [--engine E] [--fuzz] [pytest args]
+  test [--engine E] [--fuzz] [--browser] [pytest args]
                                   run the test suite (builds .venv on first use) against
                                   engine E: moto (default) or dynalite (installed with npm
                                   under .engines/ on first use; needs Node.js 20+)
                                   --fuzz: only the schemathesis fuzzing, at its full budget
+                                  --browser: only the browser tests (Debian's chromium and
+                                  chromium-driver), skipped in every other run
   bench [NAME] [args]             benchmarks with ratios against raw boto3 (connector, rest,
-                                  transport, scale; all by default): see bench/README.md
+                                  transport, scale, admin; all by default): see bench/README.md
   fmt                             format the code (ruff --fix, black)
   lint                            check formatting and lint without changing anything
   lock [pip-compile args]         lock requirements*.in into requirements*.txt with hashes

@@ -155,6 +155,18 @@ class EngineRejected(DynamoError):
     """The engine rejected a request the connector considered valid."""
 
 
+class InvalidCursor(DynamoError):
+    """A listing's cursor that cannot be used: ``reason`` says why.
+
+    ``"invalid"`` (tampered, truncated, not a cursor), ``"foreign"`` (issued
+    for another listing) or ``"expired"`` (older than DYNAMODB_CURSOR_MAX_AGE).
+    """
+
+    def __init__(self, reason):
+        super().__init__(f"{reason} cursor")
+        self.reason = reason
+
+
 class UnsupportedOperation(DynamoError, NotImplementedError):
     """A Django ORM operation DynamoDB cannot do; the message says what to do instead."""
 

@@ -261,6 +261,17 @@ def test_unknown_fields_are_400_naming_them_and_nothing_is_written(ada):
     assert stored_bookings() == []
 
 
+def test_a_browser_form_with_its_csrf_token_creates_the_booking(ada):
+    """DRF's browsable API posts an HTML form, which carries Django's CSRF token."""
+    response = client_for(ada).post(
+        BOOKINGS,
+        {"name": "x", "address": "y", "csrfmiddlewaretoken": "token"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    assert [b.name for b in stored_bookings()] == ["x"]
+
+
 def test_unknown_fields_in_a_patch_are_400_and_nothing_is_written(ada):
     booking = create_booking(ada)
     response = client_for(ada).patch(

@@ -51,6 +51,10 @@ class RelatedItems:
     def only(self, *fields):
         return self
 
+    def select_related(self, *fields):
+        """The admin's delete confirmation (NestedObjects) asks: nothing here is joined."""
+        return self
+
     def filter(self, *args, **kwargs):
         """``filter(Q(field__in=rows))``: the items whose ForeignKey ``field`` is one of them."""
         lookups = [*kwargs.items()]

@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, pre_delete
 from django.db.models.utils import resolve_callables
 
 from ..exceptions import (
+    BatchWriteFailed,
     BulkCreateConflict,
     ConditionFailed,
     ItemAlreadyExists,
@@ -248,12 +249,25 @@ def delete(query, origin):
         )
     keys = [{name: item[name] for name in schema.table.key_attributes()} for item in found]
     if collector.get() is None:
-        yield from batch.delete(schema, keys)
+        try:
+            yield from batch.delete(schema, keys)
+        except BatchWriteFailed as failed:
+            # The others are gone: their relations' on_delete applies all the same.
+            left = {tuple(value for _name, value in key) for key in failed.failed_keys}
+            _deleted(model, [i for i in instances if _key(schema, i) not in left], origin)
+            raise
     else:  # in a transaction: one Delete action per item (BatchWriteItem is no action)
         for key in keys:
             params = {"TableName": schema.table_name, "Key": key}
             yield Request("delete_item", params, Write(schema.label, key, False))
     counts = Counter({model._meta.label: len(keys)} if keys else {})
+    counts.update(_deleted(model, instances, origin))
+    return sum(counts.values()), dict(counts)
+
+
+def _deleted(model, instances, origin):
+    """post_delete for each deleted instance; the counts its receivers answer (cascades)."""
+    counts = Counter()
     for instance in instances:
         responses = yield Send(
             post_delete, {"sender": model, "instance": instance, "using": None, "origin": origin}
@@ -261,4 +275,8 @@ def delete(query, origin):
         for _receiver, response in responses:
             if isinstance(response, dict):
                 counts.update(response)
-    return sum(counts.values()), dict(counts)
+    return counts
+
+
+def _key(schema, instance):
+    return tuple(value for _name, value in schema.key_list(instance))

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from .. import constants
-from ..exceptions import ItemAlreadyExists, TransactionCanceled, VersionConflict
+from ..exceptions import ItemAlreadyExists, VersionConflict
 from ..exceptions import ValidationError as DynamoValidationError
 from ..query.flows import Call, drive
 from ..storage import atomic
@@ -40,6 +40,8 @@ from .pagination import DynamoCursorPagination
 AUTO = "auto"
 # Inserts tried with a fresh default when a key the server chose already exists.
 GENERATED_KEY_ATTEMPTS = 3
+# Django's CSRF token, in the form DRF's browsable API posts: not a field of the item.
+CSRF_FIELD = "csrfmiddlewaretoken"
 KEY_IMMUTABLE = (
     "Key fields cannot change on this engine (it has no transactions): delete the item "
     "and create a new one."
@@ -206,9 +208,12 @@ class DynamoViewSetBase:
         return serializer.data
 
     def validate_body(self, serializer):
-        """Validate a request body: unknown fields are errors, not silently dropped."""
+        """Validate a request body: unknown fields are errors, not silently dropped.
+
+        A form posted by a browser (DRF's browsable API) carries Django's CSRF token too.
+        """
         if isinstance(self.request.data, Mapping):
-            unknown = sorted(set(self.request.data) - set(serializer.fields))
+            unknown = sorted(set(self.request.data) - set(serializer.fields) - {CSRF_FIELD})
             if unknown:
                 raise ValidationError({name: ["Unknown field."] for name in unknown})
         serializer.is_valid(raise_exception=True)
@@ -437,20 +442,12 @@ class DynamoUpdateModelMixin:
         drive(self.perform_move_flow(instance, validated_data))
 
     def perform_move_flow(self, instance, validated_data):
-        connector = self.get_connector()
-        version = connector.schema.version
         old = copy.copy(instance)
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        if version is not None:
-            setattr(instance, version.attname, (getattr(old, version.attname) or 0) + 1)
-        instance._state.adding = True
-        try:
-            yield Call(
-                connector, "transact_write", {"actions": [("delete", old), ("insert", instance)]}
-            )
-        except TransactionCanceled as canceled:
-            raise atomic.first_error(canceled) from canceled
+        yield Call(
+            atomic, "move", {"schema": self.get_connector().schema, "old": old, "new": instance}
+        )
 
 
 class DynamoDestroyModelMixin:

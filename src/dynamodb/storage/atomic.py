@@ -12,7 +12,10 @@ from django.db import models
 
 from ..exceptions import (
     DynamoError,
+    EngineUnavailable,
+    Throttled,
     TransactionAborted,
+    TransactionCanceled,
     TransactionTooLarge,
     UnsupportedOperation,
     ValidationError,
@@ -31,12 +34,18 @@ PROBE_TABLE = "dynamodb-connector-transaction-probe"
 
 
 def supported():
-    """Whether the engine implements transactions (asked once per process, cheaply)."""
+    """Whether the engine implements transactions (asked once per process, cheaply).
+
+    An engine that is down or throttling answers nothing about it: the error
+    is raised and the question asked again next time.
+    """
     if Engine.supports_transactions is None:
         probe = [{"Get": {"TableName": PROBE_TABLE, "Key": {"k": {"S": "k"}}}}]
         try:
             run(get_steps(probe))
             Engine.supports_transactions = True
+        except (EngineUnavailable, Throttled):
+            raise
         except DynamoError as error:
             Engine.supports_transactions = error.code != "UnknownOperationException"
     return Engine.supports_transactions
@@ -47,6 +56,58 @@ async def asupported():
     if Engine.supports_transactions is None:
         return await asyncio.to_thread(supported)
     return Engine.supports_transactions
+
+
+def move(schema, old, new):
+    """Replace the item ``old`` by ``new``, whose key differs: a key change.
+
+    DynamoDB cannot change a key in place: ``old`` is deleted and ``new``
+    inserted (with ``old``'s id and the version after ``old``'s), in one
+    transaction. The delete is conditioned on ``old``'s version, the insert
+    on the new key being free; on failure nothing is written and the first
+    action's own error is raised (VersionConflict, ItemNotFound,
+    ItemAlreadyExists). Refused on an engine without transactions, where the
+    two writes could not be one.
+    """
+    if not supported():
+        raise _move_refused(schema)
+    _moved(schema, old, new)
+    try:
+        with collecting():
+            run(writes.delete(schema, old))
+            run(writes.insert(schema, new))
+    except TransactionCanceled as canceled:
+        raise first_error(canceled) from canceled
+    return new
+
+
+async def amove(schema, old, new):
+    """``move`` from a coroutine: the same transaction, sent by the event loop's client."""
+    if not await asupported():
+        raise _move_refused(schema)
+    _moved(schema, old, new)
+    try:
+        async with acollecting():
+            await arun(writes.delete(schema, old))
+            await arun(writes.insert(schema, new))
+    except TransactionCanceled as canceled:
+        raise first_error(canceled) from canceled
+    return new
+
+
+def _move_refused(schema):
+    return UnsupportedOperation(
+        f"{schema.label}: key fields cannot change on this engine (it has no "
+        "transactions): delete the item and create a new one."
+    )
+
+
+def _moved(schema, old, new):
+    """Make ``new`` the insert that replaces ``old``: the next version, a new item."""
+    if schema.version is not None:
+        version = getattr(old, schema.version.attname)
+        setattr(new, schema.version.attname, (version or 0) + 1)
+    new._state.adding = True
 
 
 def first_error(canceled):

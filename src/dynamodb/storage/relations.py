@@ -57,6 +57,11 @@ def has_relations(model):
     return bool(_relations.get(model._meta.concrete_model))
 
 
+def relations_to(model):
+    """(DynamoDB model, ForeignKey) of each relation whose on_delete applies to ``model``'s rows."""
+    return list(_relations.get(model._meta.concrete_model, ()))
+
+
 def _related(sender, instance):
     for model, field in _relations.get(sender._meta.concrete_model, ()):
         yield model, field, getattr(instance, field.target_field.attname)
@@ -112,22 +117,41 @@ def keys_where(schema, name, value, limit=None, with_id=False):
     A Query when the field is the partition key of the table or of an index,
     a Scan otherwise.
     """
-    converter = schema.by_name[name]
     key_names = list(dict.fromkeys([*schema.table.key_attributes(), schema.pk.attribute]))
     if not with_id:
         key_names = schema.table.key_attributes()
-    index = next(
-        (i for i in [schema.table, *schema.indexes.values()] if i.partition is converter),
-        None,
-    )
-    if index is not None:
-        read = key_read(schema, [(name, value)], index.name)
-    else:
-        read = scan_read(schema, [(name, value)])
-    read = read.replace(attributes=tuple(key_names))
+    read = _read_where(schema, name, value).replace(attributes=tuple(key_names))
     pager = paging.Pager(compile_read(read), limit=limit)
     for item in paging.raw_items(pager):
         yield {attribute: item[attribute] for attribute in key_names}
+
+
+def count_where(schema, name, value):
+    """How many items have ``value`` in ``name`` (Select=COUNT), or None if only a Scan can tell.
+
+    Counted when ``name`` is the partition key of the table or of a global
+    index: a Query of that partition.
+    """
+    if _partitioned_by(schema, name) is None:
+        return None
+    return paging.count(paging.Pager(compile_read(_read_where(schema, name, value, count=True))))
+
+
+def _read_where(schema, name, value, count=False):
+    """A Query of the partition ``name = value`` when an index has that key, else a Scan."""
+    index = _partitioned_by(schema, name)
+    if index is not None:
+        return key_read(schema, [(name, value)], index.name, count=count)
+    return scan_read(schema, [(name, value)], count=count)
+
+
+def _partitioned_by(schema, name):
+    """The table or global index whose partition key is field ``name``, or None."""
+    converter = schema.by_name[name]
+    return next(
+        (i for i in [schema.table, *schema.indexes.values()] if i.partition is converter),
+        None,
+    )
 
 
 def delete_where(schema, name, value):
