@@ -497,8 +497,8 @@ Usage: ./manage.sh <command> [args]
                                   --fuzz: only the schemathesis fuzzing, at its full budget
                                   --browser: only the browser tests (Debian's chromium and
                                   chromium-driver), skipped in every other run
-  bench [NAME] [args]             benchmarks with ratios against raw boto3 (connector, rest,
-                                  transport, scale, admin; all by default): see bench/README.md
+  bench [NAME] [args]             benchmarks with ratios against raw boto3 (connector, async,
+                                  rest, transport, scale, admin; all by default): see bench/README.md
   fmt                             format the code (ruff --fix, black)
   lint                            check formatting and lint without changing anything
   lock [pip-compile args]         lock requirements*.in into requirements*.txt with hashes

@@ -104,7 +104,7 @@ def faults(monkeypatch):
 
 @pytest.fixture
 def requests_sent():
-    """(operation, params) of every request this thread's client sends."""
+    """(operation, params) of every request the process's client sends (its threads share it)."""
     sent = []
     events = client.get_client().meta.events
 

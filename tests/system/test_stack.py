@@ -48,7 +48,18 @@ def venv_env():
 def test_help_lists_every_subcommand():
     result = manage("help")
     assert result.returncode == 0
-    for command in ("run", "stop", "status", "logs", "test", "bench", "fmt", "lint", "help"):
+    for command in (
+        "run",
+        "stop",
+        "status",
+        "logs",
+        "test",
+        "bench",
+        "fmt",
+        "lint",
+        "lock",
+        "help",
+    ):
         assert re.search(rf"^\s+{command}\b", result.stdout, re.MULTILINE), command
 
 

@@ -254,19 +254,21 @@ def delete(query, origin):
         except BatchWriteFailed as failed:
             # The others are gone: their relations' on_delete applies all the same.
             left = {tuple(value for _name, value in key) for key in failed.failed_keys}
-            _deleted(model, [i for i in instances if _key(schema, i) not in left], origin)
+            yield from _deleted(
+                model, [i for i in instances if _key(schema, i) not in left], origin
+            )
             raise
     else:  # in a transaction: one Delete action per item (BatchWriteItem is no action)
         for key in keys:
             params = {"TableName": schema.table_name, "Key": key}
             yield Request("delete_item", params, Write(schema.label, key, False))
     counts = Counter({model._meta.label: len(keys)} if keys else {})
-    counts.update(_deleted(model, instances, origin))
+    counts.update((yield from _deleted(model, instances, origin)))
     return sum(counts.values()), dict(counts)
 
 
 def _deleted(model, instances, origin):
-    """post_delete for each deleted instance; the counts its receivers answer (cascades)."""
+    """Steps: post_delete for each deleted instance; the counts its receivers answer (cascades)."""
     counts = Counter()
     for instance in instances:
         responses = yield Send(

@@ -134,7 +134,8 @@ def count_where(schema, name, value):
     """
     if _partitioned_by(schema, name) is None:
         return None
-    return paging.count(paging.Pager(compile_read(_read_where(schema, name, value, count=True))))
+    read = _read_where(schema, name, value, count=True)
+    return run(paging.count(paging.Pager(compile_read(read))))
 
 
 def _read_where(schema, name, value, count=False):

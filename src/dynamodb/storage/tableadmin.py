@@ -28,6 +28,7 @@ from ..wire.requests import Request
 from . import ids, tables
 from .paging import Pager, count
 from .reports import current
+from .steps import run
 from .tablediff import ADD_INDEX, BILLING, REMOVE_INDEX, REPLACE_INDEX, TTL, compare
 from .tablespecs import (
     TableSpec,
@@ -194,7 +195,7 @@ def count_items(name, page_size=1000):
     Pages of ``page_size`` items keep each request short on any engine.
     """
     params = {"TableName": name, "Select": "COUNT", "ConsistentRead": True}
-    return count(Pager(Request("scan", params), page_size=page_size))
+    return run(count(Pager(Request("scan", params), page_size=page_size)))
 
 
 def reconcile(spec, name, report=None):
