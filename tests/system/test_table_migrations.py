@@ -359,10 +359,15 @@ class Migration(migrations.Migration):
     dependencies = [("{label}", "{previous}")]
     operations = [
         dynamodb.migrations.operations.RunDynamoPython(
-            migration_functions.fill_slug, migration_functions.clear_slug, model="Item"
+            migration_functions.fill_slug, {reverse}, model="Item"
         )
     ]
 """
+NOOP = "dynamodb.migrations.operations.RunDynamoPython.noop"
+
+
+def write_backfill(app, name, previous, reverse="migration_functions.clear_slug"):
+    app.write_migration(name, BACKFILL.format(label=app.label, previous=previous, reverse=reverse))
 
 
 def test_a_backfill_writes_what_it_changed_and_never_overwrites_a_concurrent_write(app):
@@ -381,7 +386,7 @@ def test_a_backfill_writes_what_it_changed_and_never_overwrites_a_concurrent_wri
         )
     ).get_model("Item")
     assert "No changes detected" in run("makemigrations", app.label)  # not a table change
-    app.write_migration("0002_backfill", BACKFILL.format(label=app.label, previous="0001_initial"))
+    write_backfill(app, "0002_backfill", "0001_initial")
 
     dry = run("migrate", app.label, dry_run=True)
     assert "Run fill_slug over every item of Item" in dry
@@ -406,6 +411,37 @@ def test_a_backfill_writes_what_it_changed_and_never_overwrites_a_concurrent_wri
 
     run("migrate", app.label, "0001")
     assert all(item.slug is None for item in Item.objects.filter(owner="ada"))
+
+
+def slugged_items(app, made):
+    """The app's Item with a slug, migrated, holding items ``made`` without one."""
+    slug = "slug = models.CharField(max_length=60, null=True)"
+    Item = app.models(item_model(fields=slug)).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    add_items(Item, made)
+    return Item
+
+
+def add_items(Item, made):
+    Connector(Item).bulk_insert([Item(owner="ada", made=n, name=f"Item {n}") for n in made])
+
+
+def slugs(Item):
+    return {item.made: item.slug for item in Item.objects.filter(owner="ada")}
+
+
+def test_a_backfill_unapplied_by_noop_then_applied_again_fills_the_items_added_meanwhile(app):
+    Item = slugged_items(app, range(10))
+    write_backfill(app, "0002_backfill", "0001_initial", reverse=NOOP)
+    run("migrate", app.label)
+    run("migrate", app.label, "0001")
+    assert slugs(Item) == {n: f"item-{n}" for n in range(10)}  # the noop left them
+    add_items(Item, range(10, 20))
+
+    run("migrate", app.label)
+
+    assert slugs(Item) == {n: f"item-{n}" for n in range(20)}
 
 
 def test_a_table_changed_outside_migrations_is_synced_back(app, tables):

@@ -69,13 +69,14 @@ class RunDynamoPython(TableOperation):
         pass
 
     def _run(self, app_label, state, function, undone, report, dry_run=False):
-        if function is RunDynamoPython.noop:
-            return 0, 0
         app = self.model_app or app_label
         spec = required_spec(state, app, self.name)
         name = prefixed(spec.table_name)
         if undone is not None and not dry_run:
+            # Also when ``function`` is a noop: the next run of ``undone`` starts afresh.
             rewrites.forget(name, undone, self.segments)
+        if function is RunDynamoPython.noop:
+            return 0, 0
         if tableadmin.is_empty(name):
             return 0, 0  # nothing to rewrite (a new environment): the model's code is not needed
         schema = live_schema(app, self.name, spec)
