@@ -444,6 +444,18 @@ def test_a_backfill_unapplied_by_noop_then_applied_again_fills_the_items_added_m
     assert slugs(Item) == {n: f"item-{n}" for n in range(20)}
 
 
+def test_the_same_function_in_a_later_migration_runs_over_the_table_again(app):
+    Item = slugged_items(app, range(10))
+    write_backfill(app, "0002_backfill", "0001_initial", reverse=NOOP)
+    run("migrate", app.label)
+    add_items(Item, range(10, 20))
+    write_backfill(app, "0003_backfill_again", "0002_backfill", reverse=NOOP)
+
+    run("migrate", app.label)
+
+    assert slugs(Item) == {n: f"item-{n}" for n in range(20)}
+
+
 def test_a_table_changed_outside_migrations_is_synced_back(app, tables):
     Item = app.models(item_model()).get_model("Item")
     run("makemigrations", app.label)

@@ -33,10 +33,15 @@ from .writes import update_expression
 ATTEMPTS = 5
 
 
-def _job(function, table, segments):
-    """The checkpoints' job: this function over this table (as created), in these segments."""
+def _job(migration, function, table, segments):
+    """The checkpoints' job: a migration's function over a table (as created), in segments.
+
+    Keyed on the migration, so that the same function in a later one runs
+    again; on nothing a re-run changes, so that a re-run resumes.
+    """
     name = f"{function.__module__}.{function.__qualname__}"
-    return f"run {name} over {table['TableName']}@{table['CreationDateTime']} in {segments}"
+    created = f"{table['TableName']}@{table['CreationDateTime']}"
+    return f"{migration}: run {name} over {created} in {segments}"
 
 
 def _table(schema):
@@ -46,16 +51,17 @@ def _table(schema):
     return table
 
 
-def rewrite_table(schema, function, *, segments, page_size, report, dry_run=False):
+def rewrite_table(schema, function, *, migration, segments, page_size, report, dry_run=False):
     """Apply ``function`` to every item of the schema's table: (items read, items changed).
 
-    With ``dry_run``, nothing is written and no checkpoint is kept: the
-    counts say what a run would change.
+    ``migration`` names the operation running it, whose checkpoints these are.
+    With ``dry_run``, nothing is written and no checkpoint is kept: the counts
+    say what a run would change.
     """
     if dry_run:
         checkpoints = MemoryCheckpoints()
     else:
-        checkpoints = Checkpoints(_job(function, _table(schema), segments))
+        checkpoints = Checkpoints(_job(migration, function, _table(schema), segments))
         checkpoints.ensure_table()
     return scan_segments(
         schema.table_name,
@@ -68,11 +74,11 @@ def rewrite_table(schema, function, *, segments, page_size, report, dry_run=Fals
     )
 
 
-def forget(table_name, function, segments):
-    """Forget the checkpoints of a run of ``function`` (its next run starts afresh)."""
+def forget(table_name, function, segments, migration):
+    """Forget ``migration``'s checkpoints of ``function`` (its next run starts afresh)."""
     table = tableadmin.describe(table_name)
     if table is not None:
-        checkpoints = Checkpoints(_job(function, table, segments))
+        checkpoints = Checkpoints(_job(migration, function, table, segments))
         checkpoints.ensure_table()
         checkpoints.clear()
 

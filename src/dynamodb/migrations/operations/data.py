@@ -15,6 +15,7 @@ checkpoints in DynamoDB that a re-run resumes from, and ``migrate --dry-run``
 counts what it would change.
 """
 
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import OperationCategory
 
 from ...exceptions import InvalidMigration
@@ -72,9 +73,10 @@ class RunDynamoPython(TableOperation):
         app = self.model_app or app_label
         spec = required_spec(state, app, self.name)
         name = prefixed(spec.table_name)
+        migration = None if dry_run else self._migration()
         if undone is not None and not dry_run:
             # Also when ``function`` is a noop: the next run of ``undone`` starts afresh.
-            rewrites.forget(name, undone, self.segments)
+            rewrites.forget(name, undone, self.segments, migration)
         if function is RunDynamoPython.noop:
             return 0, 0
         if tableadmin.is_empty(name):
@@ -84,10 +86,28 @@ class RunDynamoPython(TableOperation):
         return rewrites.rewrite_table(
             schema,
             function,
+            migration=migration,
             segments=self.segments,
             page_size=self.page_size,
             report=report,
             dry_run=dry_run,
+        )
+
+    def _migration(self):
+        """Where this operation is ("booking.0003_fill_slug, operation 1"), to key its checkpoints.
+
+        Django tells an operation nothing of its migration, but every loader
+        builds its migrations from the same modules: found there by identity.
+        """
+        loader = MigrationLoader(None, load=False)
+        loader.load_disk()
+        for (app_label, name), migration in loader.disk_migrations.items():
+            for position, operation in enumerate(migration.operations, start=1):
+                if operation is self:
+                    return f"{app_label}.{name}, operation {position}"
+        raise InvalidMigration(
+            f"{self.describe()} is in no migration file of the project: its checkpoints are "
+            "kept per migration."
         )
 
     def forwards(self, app_label, before, after, report):
