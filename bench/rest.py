@@ -2,8 +2,12 @@
 
     ./manage.sh bench rest [--requests N] [--concurrency 8,64,256]
                            [--engine-latency MS] [--servers wsgi,asgi]
+                           [--engine moto|dynalite]
 
-Starts the local engine (moto), optionally behind a proxy on the loopback that
+Starts an engine (moto, serving one request at a time as the local engine
+does, or dynalite, which serves concurrently and costs far less CPU per
+request: on a 2-core machine the engine's CPU is taken from the service's,
+which AWS's is not), optionally behind a proxy on the loopback that
 delays every answer by ``--engine-latency`` ms (AWS's network wait, which a
 local engine does not have: bench/latency_proxy.py), and gunicorn with the
 project's config (2 workers) for each server mode: ``wsgi`` (sync workers,
@@ -33,7 +37,7 @@ from pathlib import Path
 import aiohttp
 from common import ROOT, fmt, print_table, raw_boto3_client
 
-from tests.engine import MotoServer, free_port
+from tests.engine import ENGINES, free_port
 
 PBKDF2_NOTE = "Basic auth cost: one PBKDF2 check of Django's default hasher"
 SEEDED = 100
@@ -155,7 +159,7 @@ def raw_load(engine_url, requests, concurrency, operation):
     return time.perf_counter() - start, latencies, errors
 
 
-def row(name, concurrency, result, requests, rss=None):
+def row(name, concurrency, result, requests, rss=None, cpu=None):
     elapsed, latencies, errors = result
     latencies.sort()
     return (
@@ -167,6 +171,7 @@ def row(name, concurrency, result, requests, rss=None):
         fmt(statistics.median(latencies) * 1000),
         fmt(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000),
         "-" if rss is None else fmt(rss / 1024 / 1024, 0),
+        "-" if cpu is None else fmt(cpu / requests * 1000),
     )
 
 
@@ -185,6 +190,18 @@ def rss_bytes(pid):
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1]) * 1024
     return total
+
+
+def cpu_seconds(pid):
+    """CPU time (user and system) of a process's children so far: gunicorn's workers."""
+    ticks = 0
+    for candidate in children(pid):
+        try:
+            fields = Path(f"/proc/{candidate}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid):
@@ -279,9 +296,11 @@ def bench_server(server, engine_url, tmp, requests, levels, operations):
             request_for = OPERATIONS[name](ids, payload)
             for concurrency in levels:
                 asyncio.run(load(port, token, min(requests, 200), concurrency, request_for))
+                cpu = cpu_seconds(gunicorn.pid)
                 result = asyncio.run(load(port, token, requests, concurrency, request_for))
+                cpu = cpu_seconds(gunicorn.pid) - cpu
                 rss = rss_bytes(gunicorn.pid)
-                rows.append(row(f"{server} {name}", concurrency, result, requests, rss))
+                rows.append(row(f"{server} {name}", concurrency, result, requests, rss, cpu))
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=60)
@@ -309,8 +328,8 @@ def bench_raw(engine_url, requests, levels):
     ]
 
 
-def run(requests, levels, latency_ms, servers, operations):
-    engine = MotoServer().start()
+def run(engine_name, requests, levels, latency_ms, servers, operations):
+    engine = ENGINES[engine_name]().start()
     engine_url, proxy = start_proxy(engine, latency_ms)
     rows = []
     try:
@@ -328,8 +347,13 @@ def run(requests, levels, latency_ms, servers, operations):
         engine.stop()
     latency = f"{latency_ms:g} ms engine latency" if latency_ms else "no added engine latency"
     print_table(
-        f"REST through gunicorn (2 workers), sync (wsgi) and async (asgi) serving, {latency}",
-        ("operation", "clients", "requests", "errors", "req/s", "p50 ms", "p99 ms", "RSS MB"),
+        f"REST through gunicorn (2 workers), sync (wsgi) and async (asgi) serving, "
+        f"{engine_name}, {latency}",
+        (
+            "operation",
+            *("clients", "requests", "errors", "req/s", "p50 ms", "p99 ms"),
+            *("RSS MB", "worker CPU ms/req"),
+        ),
         rows,
     )
     print_ratios(rows, servers, operations, levels)
@@ -362,6 +386,7 @@ def main():
         "--engine-latency", type=float, default=0, help="ms added to every engine answer"
     )
     parser.add_argument("--servers", default="wsgi,asgi", help="comma-separated: wsgi, asgi")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="moto")
     parser.add_argument(
         "--operations",
         default=",".join(OPERATIONS),
@@ -374,7 +399,7 @@ def main():
     unknown = (set(servers) - {"wsgi", "asgi"}) | (set(operations) - set(OPERATIONS))
     if unknown or any(level < 1 for level in levels):
         parser.error(f"unknown or invalid: {', '.join(sorted(unknown)) or '--concurrency'}")
-    run(arguments.requests, levels, arguments.engine_latency, servers, operations)
+    run(arguments.engine, arguments.requests, levels, arguments.engine_latency, servers, operations)
 
 
 if __name__ == "__main__":
