@@ -456,6 +456,58 @@ def test_the_same_function_in_a_later_migration_runs_over_the_table_again(app):
     assert slugs(Item) == {n: f"item-{n}" for n in range(20)}
 
 
+SLUG = "slug = models.SlugField(max_length=255, null=True, blank=True)"
+BY_SLUG = 'GlobalIndex("ItemsBySlug", partition_key="slug")'
+
+
+@pytest.mark.needs_gsi_updates
+def test_the_readme_recipe_backfills_indexes_and_queries_a_new_attribute(app, tables, faults):
+    """README's "a new attribute, backfilled, indexed, queried", step by step: each claim holds."""
+    table = f"{tables}MigItems"
+    Old = app.models(item_model()).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    names = ["Dinner", "Lunch", "Dinner", "Lunch", "Dinner", "Lunch"]
+    Connector(Old).bulk_insert(
+        [Old(owner=("ada", "bob")[n // 3], made=n, name=name) for n, name in enumerate(names)]
+    )
+
+    # 1. The field is not a table change; new items get it when saved.
+    Item = app.models(item_model(fields=SLUG)).get_model("Item")
+    assert "No changes detected" in run("makemigrations", app.label)
+    Item.objects.create(owner="cy", made=6, name="Dinner", slug="dinner")
+
+    # 2. The backfill, in an empty migration: counted by --dry-run, then written.
+    run("makemigrations", app.label, "--empty", "-n", "fill_slug")
+    assert app.migrations == ["0001_initial", "0002_fill_slug"]
+    write_backfill(app, "0002_fill_slug", "0001_initial", reverse=NOOP)
+    assert "-- would change 6 of 7 items" in run("migrate", app.label, dry_run=True)
+    assert sorted(i.made for i in Item.objects.scan() if i.slug is None) == [0, 1, 2, 3, 4, 5]
+    run("migrate", app.label)
+    filled = {n: name.lower() for n, name in enumerate([*names, "Dinner"])}
+    assert {i.made: i.slug for i in Item.objects.scan()} == filled
+
+    # 3. The index: makemigrations writes an AddGlobalIndex, migrate waits until it is ACTIVE.
+    Item = app.models(item_model(indexes=BY_SLUG, fields=SLUG)).get_model("Item")
+    run("makemigrations", app.label)
+    assert app.migrations[-1] == "0003_item_itemsbyslug"
+    assert "AddGlobalIndex(" in app.migration_text("0003")
+    assert f"Index ItemsBySlug of {table} is ACTIVE" in run("migrate", app.label)
+
+    # 4. The query: one Query of the index, across owners; the same for count().
+    faults.sent.clear()
+    assert sorted(i.made for i in Item.objects.filter(slug="dinner")) == [0, 2, 4, 6]
+    assert Item.objects.filter(slug="dinner").count() == 4
+    sent = [(s.operation, s.json().get("IndexName")) for s in faults.sent]
+    assert sent == [("Query", "ItemsBySlug")] * 2
+
+    # Back to the backfill's migration: the index is gone, the slugs stay; then the noop.
+    run("migrate", app.label, "0002")
+    assert set(global_indexes(table)) == {"id-index"}
+    run("migrate", app.label, "0001")
+    assert {i.made: i.slug for i in Item.objects.scan()} == filled
+
+
 def test_a_table_changed_outside_migrations_is_synced_back(app, tables):
     Item = app.models(item_model()).get_model("Item")
     run("makemigrations", app.label)
