@@ -267,6 +267,62 @@ def test_the_drift_check_fires_and_clears(app, tables):
     assert checks.run_checks(tags=[checks.Tags.database]) == []  # no database: not run
 
 
+def drift_of(model):
+    """(id, message) of each database-tagged warning about ``model``."""
+    found = checks.run_checks(tags=[checks.Tags.database], databases=["default"])
+    return sorted((message.id, message.msg) for message in found if message.obj is model)
+
+
+def test_each_difference_of_a_live_table_is_its_own_warning(app, tables):
+    app.models(item_model(indexes=BY_COLOUR))
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    name = f"{tables}MigItems"
+
+    Item = app.models(item_model()).get_model("Item")
+    ((code, message),) = drift_of(Item)
+    assert code == "dynamodb.W005" and "ItemsByColour" in message and name in message
+
+    by_name = 'GlobalIndex("ItemsByName", partition_key="name")'
+    Item = app.models(item_model(indexes=f"{BY_COLOUR}, {by_name}")).get_model("Item")
+    ((code, message),) = drift_of(Item)
+    assert code == "dynamodb.W004" and "ItemsByName" in message
+
+    keys_only = 'GlobalIndex("ItemsByColour", partition_key="colour", projection="KEYS_ONLY")'
+    Item = app.models(item_model(indexes=keys_only)).get_model("Item")
+    ((code, message),) = drift_of(Item)
+    assert code == "dynamodb.W006" and "ItemsByColour" in message
+
+    local = 'LocalIndex("ItemsByName", sort_key="name")'
+    Item = app.models(item_model(indexes=f"{BY_COLOUR}, {local}")).get_model("Item")
+    assert [code for code, _ in drift_of(Item)] == ["dynamodb.W003"]
+
+    Item = app.models(item_model(indexes=BY_COLOUR)).get_model("Item")
+    assert drift_of(Item) == []
+    client.call("delete_table", TableName=name)
+    client.get_client().get_waiter("table_not_exists").wait(
+        TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+    )
+    ((code, message),) = drift_of(Item)
+    assert code == "dynamodb.W001" and name in message
+    with pytest.raises(CommandError):
+        run("createdynamotables", f"{app.label}.Item", "--check")
+
+
+@pytest.mark.needs_ttl
+def test_time_to_live_turned_on_outside_migrations_is_a_warning(app, tables):
+    Item = app.models(item_model()).get_model("Item")
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    client.call(
+        "update_time_to_live",
+        TableName=f"{tables}MigItems",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},
+    )
+    ((code, message),) = drift_of(Item)
+    assert code == "dynamodb.W007" and "'expires'" in message and "no ttl_field" in message
+
+
 def test_an_engine_ignoring_a_new_index_is_an_error_not_a_wait(app, tables, faults):
     # Provisioned: dynalite refuses a new index without capacity, where AWS refuses one with.
     provisioned = "billing = Provisioned(read=1, write=1)"
@@ -283,6 +339,30 @@ def test_an_engine_ignoring_a_new_index_is_an_error_not_a_wait(app, tables, faul
         run("migrate", app.label)
     assert "did not create index 'ItemsByColour'" in str(failed.value)
     assert "#138" in str(failed.value)
+
+
+def test_an_index_removal_refused_or_ignored_by_the_engine_fails_migrate_saying_so(
+    app, tables, faults
+):
+    app.models(item_model(indexes=BY_COLOUR))
+    run("makemigrations", app.label)
+    run("migrate", app.label)
+    app.models(item_model())
+    run("makemigrations", app.label)
+    refusal = error_response("ValidationException", message="Index is being backfilled")
+    faults.answer("UpdateTable", refusal)
+    with pytest.raises(CommandError) as refused:
+        run("migrate", app.label)
+    assert "refused to delete index 'ItemsByColour'" in str(refused.value)
+    assert "being backfilled" in str(refused.value)
+    # Answered, but the index is still there and ACTIVE: as dynalite answers.
+    table = {"TableName": f"{tables}MigItems", "TableStatus": "ACTIVE"}
+    faults.answer("UpdateTable", json_response(200, {"TableDescription": table}))
+    with pytest.raises(CommandError) as ignored:
+        run("migrate", app.label)
+    assert "did not delete index 'ItemsByColour'" in str(ignored.value)
+    live = client.call("describe_table", TableName=f"{tables}MigItems")["Table"]
+    assert "ItemsByColour" in [index["IndexName"] for index in live["GlobalSecondaryIndexes"]]
 
 
 COPY_FROM_DYNAMO = """

@@ -290,7 +290,12 @@ def remove_index(name, index_name, report=None):
     table = wait_until_settled(name, report)
     if _index(table, index_name) is None:
         return False
-    client.send(remove_index_request(name, index_name))
+    try:
+        client.send(remove_index_request(name, index_name))
+    except EngineRejected as error:
+        raise TableMigrationError(
+            f"DynamoDB refused to delete index {index_name!r} of {name}: {error}"
+        ) from error
     after = _index(describe(name) or {}, index_name)
     if after is not None and after.get("IndexStatus", "ACTIVE") == "ACTIVE":
         raise TableMigrationError(IGNORED.format(what="delete", index=index_name, table=name))
