@@ -5,7 +5,6 @@ import datetime
 import decimal
 
 import pytest
-from botocore.stub import Stubber
 
 from booking.models import Booking
 from dynamodb.connector import Connector
@@ -897,29 +896,38 @@ def test_delete_removes_only_its_item():
 
 
 @pytest.mark.django_db
-def test_condition_errors_without_the_old_item_read_it(owner):
-    """Engines that ignore ReturnValuesOnConditionCheckFailure: the connector reads the item."""
+def test_condition_errors_without_the_old_item_read_it(owner, faults):
+    """Engines that ignore ReturnValuesOnConditionCheckFailure: the connector reads the item.
+
+    The refusals are injected without the old item, as such an engine answers;
+    the reads that follow reach the engine, which holds version 5.
+    """
     connector = Connector(EveryField)
     item = connector.insert(EveryField(owner=owner, created=BASE, char="a"))
-    stored_at_5 = {**every_field_key(owner), "version": {"N": "5"}}
-    with Stubber(client.get_client()) as stub:
-        stub.add_client_error("put_item", "ConditionalCheckFailedException", http_status_code=400)
-        stub.add_response("get_item", {"Item": stored_at_5})
-        stub.add_client_error("put_item", "ConditionalCheckFailedException", http_status_code=400)
-        stub.add_response("get_item", {})
-        stub.add_client_error(
-            "delete_item", "ConditionalCheckFailedException", http_status_code=400
-        )
-        stub.add_response("get_item", {"Item": stored_at_5})
+    table, key = connector.schema.table_name, every_field_key(owner)
 
-        with pytest.raises(VersionConflict) as raised:
-            connector.update(item)
-        assert raised.value.current_version == 5
-        with pytest.raises(ItemNotFound):
-            connector.update(item)
-        with pytest.raises(VersionConflict) as raised:
-            connector.delete(item)
-        assert raised.value.current_version == 5
-        stub.assert_no_pending_responses()
+    def store_version_5():
+        stored = client.call("get_item", TableName=table, Key=key, ConsistentRead=True)["Item"]
+        client.call("put_item", TableName=table, Item={**stored, "version": {"N": "5"}})
+
+    refused = "ConditionalCheckFailedException"
+    store_version_5()
+    faults.error("PutItem", refused)
+    with pytest.raises(VersionConflict) as raised:
+        connector.update(item)
+    assert raised.value.current_version == 5
+    client.call("delete_item", TableName=table, Key=key)
+    faults.error("PutItem", refused)
+    with pytest.raises(ItemNotFound):
+        connector.update(item)
+    connector.insert(EveryField(owner=owner, created=BASE, char="a"))
+    store_version_5()
+    faults.error("DeleteItem", refused)
+    with pytest.raises(VersionConflict) as raised:
+        connector.delete(item)
+    assert raised.value.current_version == 5
+    assert (
+        faults.count("GetItem") == 3 + 2
+    )  # a read after each refusal; store_version_5 reads twice
     assert item.version == 1
-    assert connector.get([("owner", owner), ("created", BASE)]).version == 1
+    assert connector.get([("owner", owner), ("created", BASE)]).version == 5
