@@ -8,6 +8,7 @@ gunicorn, stops it, and checks that no process it started is left.
 
 import base64
 import concurrent.futures
+import http.cookiejar
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -249,6 +251,7 @@ def test_fresh_clone_runs_the_readme_walkthrough(tmp_path):
             "PATCH", f"/api/dynamo/booking/{booking_id}/", {"name": "Lunch"}
         )
         assert status == 200 and patched["name"] == "Lunch" and patched["address"] == "1 Main St"
+        assert_the_admin_lists(stack, booking_id, "Lunch")
         status, _ = stack.request("DELETE", f"/api/dynamo/booking/{booking_id}/")
         assert status == 204
         status, _ = stack.request("GET", f"/api/dynamo/booking/{booking_id}/")
@@ -283,6 +286,25 @@ def test_fresh_clone_runs_the_readme_walkthrough(tmp_path):
     assert again.returncode == 0 and "Nothing is running." in again.stderr
     status = stack.manage("status")
     assert "dynamodb: stopped" in status.stdout and "django: stopped" in status.stdout
+
+
+def assert_the_admin_lists(stack, booking_id, name):
+    """The dev superuser logs in to /admin/ and finds the booking in its changelist."""
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    login = f"{stack.url}/admin/login/?next=/admin/booking/booking/"
+    page = browser.open(login, timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": "admin", "password": "admin"}
+    ).encode()
+    request = urllib.request.Request(login, data=form, headers={"Referer": login})
+    with browser.open(request, timeout=30) as response:
+        assert response.status == 200 and response.url.endswith("/admin/booking/booking/")
+        changelist = response.read().decode()
+    assert f"/admin/booking/booking/{booking_id}/change/" in changelist
+    assert name in changelist
 
 
 def assert_the_engine_applies_writes_one_at_a_time(stack):
