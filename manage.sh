@@ -161,14 +161,25 @@ start_engine() {
     wait_for_port "$DYNAMODB_PORT" dynamodb "$!"
 }
 
+# The last line of a failed command's output, without the exception's class: its message.
+error_message() { tail -n 1 | sed -E 's/^([A-Za-z_][A-Za-z0-9_]*\.)*[A-Za-z_][A-Za-z0-9_]*: //'; }
+
+# Settings the service cannot start with (DJANGO_SERVER=bogus, no secret key without DEBUG)
+# are refused with Django's own message, before anything starts.
+check_settings() {
+    local output
+    output="$(django_manage check --fail-level ERROR 2>&1)" \
+        || die "the settings are refused: $(error_message <<<"$output") (./manage.sh run check)"
+}
+
 prepare_django() {
     say "Applying migrations and creating the DynamoDB tables"
-    django_manage migrate --noinput >>"$LOG_DIR/setup.log" 2>&1 \
-        || die "migrate failed: see $LOG_DIR/setup.log"
-    django_manage createdynamotables >>"$LOG_DIR/setup.log" 2>&1 \
-        || die "createdynamotables failed: see $LOG_DIR/setup.log"
-    django_manage devsuperuser >>"$LOG_DIR/setup.log" 2>&1 \
-        || die "devsuperuser failed: see $LOG_DIR/setup.log"
+    local step
+    for step in "migrate --noinput" createdynamotables devsuperuser; do
+        # shellcheck disable=SC2086 # a command and its arguments
+        django_manage $step >>"$LOG_DIR/setup.log" 2>&1 \
+            || die "${step%% *} failed: $(error_message <"$LOG_DIR/setup.log") (see $LOG_DIR/setup.log)"
+    done
 }
 
 start_django() {
@@ -198,6 +209,7 @@ local_up() {
     export DYNAMODB_ENDPOINT_URL="http://127.0.0.1:$DYNAMODB_PORT"
     export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-INFO}"
     local engine_pid django_pid restarted_engine=false
+    pid_of django >/dev/null || check_settings
     if engine_pid="$(pid_of dynamodb)" && ! port_open "$DYNAMODB_PORT"; then
         say "The engine (pid $engine_pid) does not answer: restarting it"
         stop_pid dynamodb "$engine_pid"

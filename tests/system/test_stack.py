@@ -84,6 +84,20 @@ def test_bad_stack_mode_is_a_clear_error(tmp_path):
     assert "STACK_MODE must be 'docker' or 'local'" in result.stderr
 
 
+def test_run_refuses_settings_the_service_cannot_start_with_before_starting_anything(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    ports = {"DJANGO_PORT": str(free_port()), "DYNAMODB_PORT": str(free_port())}
+    environment = {**venv_env(), **ports, "STACK_MODE": "local", "DJANGO_SERVER": "bogus"}
+    result = manage("run", cwd=clone, env=environment)
+    assert result.returncode != 0
+    assert "the settings are refused: DJANGO_SERVER must be asgi or wsgi, not 'bogus'" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not list((clone / "var/run").glob("*.pid"))
+
+
 def compose_files(tmp_path):
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
