@@ -151,6 +151,11 @@ class EngineUnavailable(DynamoError):
     retry_after = 5
 
 
+# What DynamoDB answers when it is down, busy or missing a table: a 503 with Retry-After
+# (REST API, admin, any other view), never a 500.
+UNAVAILABLE = (EngineUnavailable, Throttled, TableNotFound)
+
+
 class EngineRejected(DynamoError):
     """The engine rejected a request the connector considered valid."""
 

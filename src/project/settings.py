@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # DynamoDB down or throttling in any view the API and the admin do not guard: 503.
+    "dynamodb.middleware.EngineUnavailableMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its 429.
     "axes.middleware.AxesMiddleware",
 ]

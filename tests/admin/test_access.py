@@ -8,6 +8,7 @@ from dynamodb.connector import Connector
 from dynamodb.storage.tables import dynamo_models
 from tests.admin.conftest import CHANGELIST, change_url, delete_url, seed, texts
 from tests.api_helpers import create_api_user
+from tests.testapp.models import Shelf
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,22 @@ def test_an_unreachable_engine_is_the_admins_error_page(admin_client, admin_user
     add.update({"date_at_0": "2026-01-01", "date_at_1": "10:00:00"})
     add.update({"date_for_0": "2026-01-01", "date_for_1": "10:00:00"})
     assert_unavailable(admin_client.post(f"{CHANGELIST}add/", add), "unavailable", 5)
+
+
+def test_a_throttled_autocomplete_is_503_with_retry_after(admin_client, faults):
+    """The admin's autocomplete is the AdminSite's view, not a ModelAdmin's: the middleware."""
+    shelf = Shelf.objects.create(name="Fiction")
+    url = f"/admin/autocomplete/?app_label=testapp&model_name=book&field_name=shelf&term={shelf.pk}"
+    found = admin_client.get(url)
+    assert found.status_code == 200
+    assert [result["text"] for result in found.json()["results"]] == [str(shelf)]
+    faults.throttle("GetItem", times=10)
+    refused = admin_client.get(url)
+    assert refused.status_code == 503
+    assert refused["Retry-After"] == "1"
+    assert refused.json() == {
+        "detail": "The database is temporarily busy (throttled); retry in 1 s."
+    }
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ admin's error message saying how long to wait, and a link to retry.
 from django.contrib import messages
 from django.template.response import TemplateResponse
 
-from ..exceptions import EngineUnavailable, TableNotFound, Throttled
-
-UNAVAILABLE = (EngineUnavailable, Throttled, TableNotFound)
+from ..exceptions import UNAVAILABLE, TableNotFound, Throttled
 
 
 class EngineErrorsMixin:

@@ -35,12 +35,8 @@ MESSAGES = (
         "An item with this key already exists; nothing was overwritten.",
     ),
 )
-UNAVAILABLE = (
-    exceptions.Throttled,
-    exceptions.EngineUnavailable,
-    exceptions.TableNotFound,
-    exceptions.DynamoError,
-)
+# Any other engine error is a 503 too: the request may succeed later.
+UNAVAILABLE = (*exceptions.UNAVAILABLE, exceptions.DynamoError)
 
 
 def request_id(context):
