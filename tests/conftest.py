@@ -103,6 +103,16 @@ def faults(monkeypatch):
 
 
 @pytest.fixture
+def engine_outage(dynamodb_engine):
+    """Stops the engine in the test; restarts it and recreates the tables afterwards."""
+    yield dynamodb_engine
+    if dynamodb_engine.process is None:
+        dynamodb_engine.start()
+        for model in dynamo_models():
+            Connector(model).create_table()
+
+
+@pytest.fixture
 def requests_sent():
     """(operation, params) of every request the process's client sends (its threads share it)."""
     sent = []

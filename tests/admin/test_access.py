@@ -89,16 +89,6 @@ def test_a_throttled_autocomplete_is_503_with_retry_after(admin_client, faults):
     }
 
 
-@pytest.fixture
-def engine_outage(dynamodb_engine):
-    """Stops the engine in the test; restarts it and recreates the tables afterwards."""
-    yield dynamodb_engine
-    if dynamodb_engine.process is None:
-        dynamodb_engine.start()
-        for model in dynamo_models():
-            Connector(model).create_table()
-
-
 def test_a_stopped_engine_is_the_error_page_and_the_admin_recovers(
     admin_client, admin_user, engine_outage
 ):

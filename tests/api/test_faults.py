@@ -37,16 +37,6 @@ def assert_unavailable(response, elapsed, engine_url=None):
         assert engine_url.split("//")[1] not in response.content.decode()
 
 
-@pytest.fixture
-def engine_outage(dynamodb_engine):
-    """Stops the engine in the test; restarts it and recreates the tables afterwards."""
-    yield dynamodb_engine
-    if dynamodb_engine.process is None:
-        dynamodb_engine.start()
-        for model in dynamo_models():
-            Connector(model).create_table()
-
-
 def test_requests_during_an_outage_answer_503_quickly_and_recover(
     engine_outage, ada_client, booking
 ):
