@@ -20,6 +20,7 @@ from rest_framework.routers import SimpleRouter
 
 from booking.models import Booking
 from booking.serializers import BookingSerializer
+from dynamodb.async_viewsets import AsyncDynamoViewset
 from dynamodb.rest.filters import DynamoFilterBackend
 from dynamodb.rest.viewsets import DynamoViewset
 from tests.api_helpers import client_for
@@ -246,13 +247,44 @@ class CombinedBookings(DynamoViewset):
     filterset_class = BookingFilter
 
 
+class NestedUsers:
+    """Each booking with its user nested: a field that reads Django's SQL database."""
+
+    queryset = Booking.objects.all()
+    serializer_class = BookingWithUserSerializer
+    lookup_value_converter = "int"
+
+
+class SyncNestedUsers(NestedUsers, DynamoViewset):
+    pass
+
+
+class AsyncNestedUsers(NestedUsers, AsyncDynamoViewset):
+    pass
+
+
 FILTERED = "/api/filtered/booking/"
 COMBINED = "/api/combined/booking/"
+NESTED = {"sync": "/api/nested/booking/", "async": "/api/nested-async/booking/"}
 
 router = SimpleRouter(use_regex_path=False)
 router.register("api/filtered/booking", FilteredBookings, basename="filtered-booking")
 router.register("api/combined/booking", CombinedBookings, basename="combined-booking")
+router.register("api/nested/booking", SyncNestedUsers, basename="nested-booking")
+router.register("api/nested-async/booking", AsyncNestedUsers, basename="nested-async-booking")
 urlpatterns = router.urls
+
+
+@pytest.mark.urls("tests.api.test_django_integration")
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_serializer_field_reading_the_sql_database_works_in_both_viewsets(ada, kind):
+    """The async viewset serializes in the event loop, and in a thread when a field queries."""
+    booking = book(ada, 0)
+    detail = client_for(ada).get(f"{NESTED[kind]}{booking.pk}/")
+    assert detail.status_code == 200, detail.content
+    assert detail.json()["user"] == {"id": ada.pk, "username": "ada"}
+    (item,) = listed(client_for(ada).get(NESTED[kind]))
+    assert item["user"] == {"id": ada.pk, "username": "ada"}
 
 
 @pytest.fixture

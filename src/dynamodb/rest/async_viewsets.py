@@ -10,8 +10,8 @@ are the same flows (``query.flows``), driven with the async API, so a request
 holds no thread while DynamoDB answers. Built on adrf's GenericViewSet, which
 runs DRF's authentication, permissions and throttles in a thread (they read
 Django's SQL database), then awaits the handler. What reads the SQL database
-in a handler (a serializer's validation and data, which may look up related
-rows) runs in a thread too, as Django's async ORM does.
+in a handler (a serializer's validation, which looks up related rows, and its
+data when a field reads them) runs in a thread too, as Django's async ORM does.
 
 Hooks to override are the async twins of DynamoViewset's: ``aget_object``,
 ``aperform_create``, ``aperform_update``, ``aperform_move``,
@@ -20,6 +20,7 @@ Hooks to override are the async twins of DynamoViewset's: ``aget_object``,
 
 from adrf.viewsets import GenericViewSet as AsyncGenericViewSet
 from asgiref.sync import sync_to_async
+from django.core.exceptions import SynchronousOnlyOperation
 
 from ..query.flows import adrive
 from .viewsets import (
@@ -75,7 +76,16 @@ class AsyncDynamoViewset(
         await sync_to_async(self.validate_body)(serializer)
 
     async def aserialized(self, serializer):
-        return await sync_to_async(self.serialized)(serializer)
+        """``serialized`` in the event loop, or in a thread when a field reads the SQL database.
+
+        Most fields read only the instance (a ForeignKey as its id). Django refuses
+        an ORM query from async code before sending it (SynchronousOnlyOperation):
+        the serialization is then made again where queries are allowed.
+        """
+        try:
+            return self.serialized(serializer)
+        except SynchronousOnlyOperation:
+            return await sync_to_async(self.serialized)(serializer)
 
     async def aperform_create(self, serializer):
         await adrive(self.perform_create_flow(serializer))
