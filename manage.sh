@@ -209,7 +209,11 @@ local_up() {
     export DYNAMODB_ENDPOINT_URL="http://127.0.0.1:$DYNAMODB_PORT"
     export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-INFO}"
     local engine_pid django_pid restarted_engine=false
-    pid_of django >/dev/null || check_settings
+    if ! pid_of django >/dev/null; then
+        pid_of dynamodb >/dev/null || require_free_port "$DYNAMODB_PORT" DYNAMODB_PORT
+        require_free_port "$DJANGO_PORT" DJANGO_PORT
+        check_settings
+    fi
     if engine_pid="$(pid_of dynamodb)" && ! port_open "$DYNAMODB_PORT"; then
         say "The engine (pid $engine_pid) does not answer: restarting it"
         stop_pid dynamodb "$engine_pid"

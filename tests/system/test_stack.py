@@ -85,8 +85,8 @@ def test_bad_stack_mode_is_a_clear_error(tmp_path):
 
 
 def test_run_refuses_settings_the_service_cannot_start_with_before_starting_anything(tmp_path):
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    clone = scratch_checkout(tmp_path / "clone")
+    shutil.copytree(ROOT / "src", clone / "src", ignore=shutil.ignore_patterns("__pycache__"))
     ports = {"DJANGO_PORT": str(free_port()), "DYNAMODB_PORT": str(free_port())}
     environment = {**venv_env(), **ports, "STACK_MODE": "local", "DJANGO_SERVER": "bogus"}
     result = manage("run", cwd=clone, env=environment)
