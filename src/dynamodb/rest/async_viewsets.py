@@ -69,6 +69,10 @@ class AsyncDynamoViewset(
     async def aget_object(self):
         return await adrive(self.get_object_flow())
 
+    async def ais_confined(self):
+        """``is_confined`` from a handler: the permission is read from SQL, in a thread."""
+        return await sync_to_async(self.is_confined)()
+
     async def apaginate_queryset(self, queryset):
         return await self.paginator.apaginate_queryset(queryset, self.request, view=self)
 

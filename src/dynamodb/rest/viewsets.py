@@ -142,10 +142,12 @@ class DynamoViewSetBase:
         """DRF's checks, then this request's confinement, decided once.
 
         Permissions are read from Django's SQL database: here, where the async
-        viewset runs DRF's checks in a thread, not in its handlers.
+        viewset runs DRF's checks in a thread, not in its handlers. Reading one
+        item waits: ``get_object`` asks only when the item is not the user's own.
         """
         super().initial(request, *args, **kwargs)
-        self.is_confined()
+        if getattr(self, "action", None) != "retrieve":
+            self.is_confined()
 
     def is_confined(self):
         """Whether this request only reaches the requesting user's own items.
@@ -176,15 +178,35 @@ class DynamoViewSetBase:
         return drive(self.get_object_flow())
 
     def get_object_flow(self):
-        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
-        raw_id = self.kwargs[lookup_url_kwarg]
-        queryset = self.get_queryset()
+        """Undecided confinement: the user's own partition first, which needs no permission.
+
+        An item found there is the user's own, whatever their permissions. Only
+        when it is not there is the permission read (from SQL), and, if it lets
+        the user reach other users' items, the item looked up again among them.
+        """
+        own_first = self.__dict__.get("_confined") is None and self.get_owner_field() is not None
+        if own_first:
+            self._confined = True
         try:
-            instance = yield Call(queryset, "get", {self.lookup_field: raw_id})
-        except (queryset.model.DoesNotExist, DjangoValidationError, TypeError, ValueError):
-            raise Http404 from None
+            instance = yield from self.lookup_flow()
+        except Http404:
+            if not own_first:
+                raise
+            self._confined = None
+            if (yield Call(self, "is_confined", {})):
+                raise
+            instance = yield from self.lookup_flow()
         self.check_object_permissions(self.request, instance)
         return instance
+
+    def lookup_flow(self):
+        """The item of the URL's id in ``get_queryset()``; Http404 when it is not there."""
+        raw_id = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        queryset = self.get_queryset()
+        try:
+            return (yield Call(queryset, "get", {self.lookup_field: raw_id}))
+        except (queryset.model.DoesNotExist, DjangoValidationError, TypeError, ValueError):
+            raise Http404 from None
 
     def get_serializer(self, *args, **kwargs):
         """The serializer, with the owner field read-only for confined users.
