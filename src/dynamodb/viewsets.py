@@ -1,17 +1,16 @@
 """Public import path of the REST viewsets (``from dynamodb.viewsets import DynamoViewset``).
 
-They live in ``dynamodb.rest.viewsets``; see docs/architecture.md.
+They live in ``dynamodb.rest.viewsets`` and ``dynamodb.rest.mixins``; see docs/architecture.md.
 """
 
-from .rest.viewsets import (
+from .rest.mixins import (
     DynamoCreateModelMixin,
     DynamoDestroyModelMixin,
-    DynamoGenericViewSet,
     DynamoListModelMixin,
     DynamoRetrieveModelMixin,
     DynamoUpdateModelMixin,
-    DynamoViewset,
 )
+from .rest.viewsets import DynamoGenericViewSet, DynamoViewset
 
 __all__ = [
     "DynamoCreateModelMixin",

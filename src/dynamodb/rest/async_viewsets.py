@@ -23,14 +23,14 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
 
 from ..query.flows import adrive
-from .viewsets import (
+from .mixins import (
     DynamoCreateModelMixin,
     DynamoDestroyModelMixin,
     DynamoListModelMixin,
     DynamoRetrieveModelMixin,
     DynamoUpdateModelMixin,
-    DynamoViewSetBase,
 )
+from .viewsets import DynamoViewSetBase
 
 
 class AsyncDynamoViewset(
