@@ -225,11 +225,11 @@ class Faults:
 
     # The HTTP layer
 
-    def _urlopen(self, real, pool, method, url, body, headers, kwargs):
-        headers = {  # botocore may give bytes values
-            name: value.decode() if isinstance(value, bytes) else value
-            for name, value in (headers or {}).items()
-        }
+    def _route(self, headers, body):
+        """Record a request; (the injected answer or None, whether its answer is lost, its rewrite).
+
+        An injected exception is raised here, as the transport would raise it.
+        """
         operation = headers.get("X-Amz-Target", "").rpartition(".")[2]
         content = body if isinstance(body, bytes) else b""
         with self._lock:
@@ -237,10 +237,18 @@ class Faults:
             answer = next((f for f in self._answers if f.take(operation, content)), None)
             lost = answer is None and any(f.take(operation, content) for f in self._lost)
             change = self._rewrites.get(operation)
-        if answer is not None:
-            made = answer.act()
-            if isinstance(made, BaseException):
-                raise made
+        made = None if answer is None else answer.act()
+        if isinstance(made, BaseException):
+            raise made
+        return made, lost, change
+
+    def _urlopen(self, real, pool, method, url, body, headers, kwargs):
+        headers = {  # botocore may give bytes values
+            name: value.decode() if isinstance(value, bytes) else value
+            for name, value in (headers or {}).items()
+        }
+        made, lost, change = self._route(headers, body)
+        if made is not None:
             return made
         if lost:
             _read(real(pool, method, url, body=body, headers=headers, **kwargs))
@@ -263,19 +271,9 @@ class Faults:
 
     async def _request(self, real, session, method, url, kwargs):
         """``_urlopen`` for aiohttp: the same faults, answers as aiohttp responses."""
-        headers = dict(kwargs.get("headers") or {})
         body = kwargs.get("data")
-        operation = headers.get("X-Amz-Target", "").rpartition(".")[2]
-        content = body if isinstance(body, bytes) else b""
-        with self._lock:
-            self.sent.append(Sent(operation, headers, body))
-            answer = next((f for f in self._answers if f.take(operation, content)), None)
-            lost = answer is None and any(f.take(operation, content) for f in self._lost)
-            change = self._rewrites.get(operation)
-        if answer is not None:
-            made = answer.act()
-            if isinstance(made, BaseException):
-                raise made
+        made, lost, change = self._route(dict(kwargs.get("headers") or {}), body)
+        if made is not None:
             return _AioResponse.of(made)
         if lost:
             response = await real(session, method, url, **kwargs)

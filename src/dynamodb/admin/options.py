@@ -29,7 +29,6 @@ What changes from Django's (everything else is Django's own):
 
 import copy
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import ShowFacets, widgets
 from django.contrib.admin.utils import get_deleted_objects
@@ -113,12 +112,8 @@ class DynamoModelAdmin(EngineErrorsMixin, admin.ModelAdmin):
 
     def own_partition(self, request):
         """{partition key: the user} when the model is partitioned by its user, else None."""
-        partition = self.schema.table.partition.field
-        if partition.is_relation and partition.related_model._meta.label == (
-            settings.AUTH_USER_MODEL
-        ):
-            return {partition.name: request.user.pk}
-        return None
+        name = self.schema.user_partition
+        return None if name is None else {name: request.user.pk}
 
     def get_search_results(self, request, queryset, search_term):
         """The first key lookup of the term that finds something (autocomplete uses it).

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.text import capfirst
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.viewsets import GenericViewSet
 
@@ -42,10 +43,7 @@ from .pagination import DynamoCursorPagination
 AUTO = "auto"
 # Django's CSRF token, in the form DRF's browsable API posts: not a field of the item.
 CSRF_FIELD = "csrfmiddlewaretoken"
-KEY_IMMUTABLE = (
-    "Key fields cannot change on this engine (it has no transactions): delete the item "
-    "and create a new one."
-)
+KEY_IMMUTABLE = capfirst(atomic.KEY_CHANGE_REFUSED)
 
 
 class DynamoViewSetBase:
@@ -110,13 +108,11 @@ class DynamoViewSetBase:
         schema = self.get_connector().schema
         partition = schema.table.partition
         if self.owner_field == AUTO:
-            field = partition.field
-            user_model = settings.AUTH_USER_MODEL
-            if field.is_relation and field.related_model._meta.label == user_model:
-                return partition.name
+            if schema.user_partition is not None:
+                return schema.user_partition
             raise ImproperlyConfigured(
                 f"{type(self).__name__}: {schema.label} is not partitioned by a ForeignKey to "
-                f"{user_model}. Set owner_field = None to share its items among all "
+                f"{settings.AUTH_USER_MODEL}. Set owner_field = None to share its items among all "
                 "authenticated users."
             )
         if self.owner_field is not None and self.owner_field != partition.name:

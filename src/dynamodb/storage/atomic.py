@@ -5,7 +5,6 @@ users); ``add_action`` the Connector's low-level form; ``get`` TransactGetItems.
 The machinery is ``transactions``.
 """
 
-import asyncio
 import contextlib
 
 from django.db import models
@@ -29,6 +28,10 @@ from .schema import is_dynamo_model, schema_for
 from .steps import arun, collector, run
 from .transactions import MAX_ACTIONS, Engine, Transaction, as_token, get_steps
 
+KEY_CHANGE_REFUSED = (
+    "key fields cannot change on this engine (it has no transactions): delete the item "
+    "and create a new one."
+)
 # A table no one has: what the engine answers about it says whether it knows transactions.
 PROBE_TABLE = "dynamodb-connector-transaction-probe"
 
@@ -40,22 +43,27 @@ def supported():
     is raised and the question asked again next time.
     """
     if Engine.supports_transactions is None:
-        probe = [{"Get": {"TableName": PROBE_TABLE, "Key": {"k": {"S": "k"}}}}]
-        try:
-            run(get_steps(probe))
-            Engine.supports_transactions = True
-        except (EngineUnavailable, Throttled):
-            raise
-        except DynamoError as error:
-            Engine.supports_transactions = error.code != "UnknownOperationException"
+        Engine.supports_transactions = run(_probe())
     return Engine.supports_transactions
 
 
 async def asupported():
-    """``supported()`` from a coroutine (the probe, once per process, in a thread)."""
+    """``supported()`` from a coroutine: the same probe, sent by the event loop's client."""
     if Engine.supports_transactions is None:
-        return await asyncio.to_thread(supported)
+        Engine.supports_transactions = await arun(_probe())
     return Engine.supports_transactions
+
+
+def _probe():
+    """Steps: whether the engine knows TransactGetItems (a read of a table no one has)."""
+    probe = [{"Get": {"TableName": PROBE_TABLE, "Key": {"k": {"S": "k"}}}}]
+    try:
+        yield from get_steps(probe)
+    except (EngineUnavailable, Throttled):
+        raise
+    except DynamoError as error:
+        return error.code != "UnknownOperationException"
+    return True
 
 
 def move(schema, old, new):
@@ -96,10 +104,7 @@ async def amove(schema, old, new):
 
 
 def _move_refused(schema):
-    return UnsupportedOperation(
-        f"{schema.label}: key fields cannot change on this engine (it has no "
-        "transactions): delete the item and create a new one."
-    )
+    return UnsupportedOperation(f"{schema.label}: {KEY_CHANGE_REFUSED}")
 
 
 def _moved(schema, old, new):

@@ -10,6 +10,7 @@ import copy
 import threading
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import DEFERRED
 
@@ -120,6 +121,15 @@ class ModelSchema:
                 self.pk.attribute
             }
         return IndexSchema(index.name, partition, sort, projected, isinstance(index, GlobalIndex))
+
+    @property
+    def user_partition(self):
+        """The partition key's name when it is a ForeignKey to the user model, else None."""
+        partition = self.table.partition
+        field = partition.field
+        if field.is_relation and field.related_model._meta.label == settings.AUTH_USER_MODEL:
+            return partition.name
+        return None
 
     @property
     def table_name(self):

@@ -39,12 +39,8 @@ def insert(schema, instance, before_write=None):
     valid and has its id, right before the item is sent (it may return steps
     of its own; an error it raises cancels the insert).
     """
-    item, needs_id, saved = items.prepare_new(schema, instance)
+    item, saved = yield from _prepared(schema, instance)
     try:
-        if needs_id:
-            (new_id,) = yield from ids.allocate(schema.table_name)
-            setattr(instance, schema.pk.attname, new_id)
-            item[schema.pk.attribute] = schema.pk.to_dynamo(new_id)
         if before_write is not None:
             planned = before_write(instance)
             if isgenerator(planned):
@@ -62,15 +58,22 @@ def ready_to_insert(schema, instance):
     written in the same transaction). Returns what ``items.restore`` needs to
     give the instance back its own values if the insert fails.
     """
-    _item, needs_id, saved = items.prepare_new(schema, instance)
+    _item, saved = yield from _prepared(schema, instance)
+    return saved
+
+
+def _prepared(schema, instance):
+    """Steps: (the new instance's item, its saved values), its id allocated when missing."""
+    item, needs_id, saved = items.prepare_new(schema, instance)
     try:
         if needs_id:
             (new_id,) = yield from ids.allocate(schema.table_name)
             setattr(instance, schema.pk.attname, new_id)
+            item[schema.pk.attribute] = schema.pk.to_dynamo(new_id)
     except BaseException:
         items.restore(instance, saved)
         raise
-    return saved
+    return item, saved
 
 
 def put_new(schema, instance, item, saved):
